@@ -1,0 +1,1 @@
+"""Tables of the billing app (filled in by its own issue)."""

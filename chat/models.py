@@ -1,0 +1,1 @@
+"""Tables of the chat app (filled in by its own issue)."""

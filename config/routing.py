@@ -1,0 +1,9 @@
+"""Websocket routes; each app adds its consumers here."""
+
+from django.urls import path
+
+from tenants.consumers import HealthConsumer
+
+websocket_urlpatterns = [
+    path("ws/health/", HealthConsumer.as_asgi()),
+]

@@ -1,0 +1,34 @@
+"""URLs served on tenant hosts (<slug>.localhost): the tenant's API, admin and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz, readyz
+
+api_v1 = [
+    path("", include("tenants.urls")),
+    path("auth/", include("accounts.urls")),
+    path("rbac/", include("rbac.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("orders/", include("orders.urls")),
+    path("files/", include("uploads.urls")),
+    path("chat/", include("chat.urls")),
+    path("presence/", include("presence.urls")),
+    path("billing/", include("billing.urls")),
+    path("notifications/", include("notifications.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -1,0 +1,121 @@
+"""Test fixtures shared by every app: two committed tenants, tenant-bound API clients, users."""
+
+import os
+
+os.environ.setdefault("DJANGO_ENV", "test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+
+import pytest  # noqa: E402
+
+TENANT_A = {"slug": "alpha", "name": "Alpha Corp", "domain": "alpha.localhost"}
+TENANT_B = {"slug": "beta", "name": "Beta Inc", "domain": "beta.localhost"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the test database is migrated, create (and commit) the public tenant and two tenants.
+
+    Tenant schemas are expensive to migrate, so they are made once per session and shared; tests
+    write inside a transaction that is rolled back, so the tenants stay clean between tests.
+    """
+    from tenants.services import public_tenant_ensure, tenant_create
+
+    with django_db_blocker.unblock():
+        public_tenant_ensure(domain="localhost")
+        for spec in (TENANT_A, TENANT_B):
+            tenant_create(**spec)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_and_clean_cache():
+    """Every test starts on the public schema with an empty cache (throttles, lockouts)."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    cache.clear()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug=TENANT_A["slug"])
+
+
+@pytest.fixture
+def tenant_b(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug=TENANT_B["slug"])
+
+
+@pytest.fixture
+def public_tenant(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(schema_name="public")
+
+
+def _client(host: str):
+    from rest_framework.test import APIClient
+
+    return APIClient(HTTP_HOST=host)
+
+
+@pytest.fixture
+def client_a(tenant_a):
+    return _client(TENANT_A["domain"])
+
+
+@pytest.fixture
+def client_b(tenant_b):
+    return _client(TENANT_B["domain"])
+
+
+@pytest.fixture
+def public_client(public_tenant):
+    return _client("localhost")
+
+
+@pytest.fixture
+def password():
+    return "Correct-Horse-42-battery"
+
+
+@pytest.fixture
+def make_user(db, password):
+    """make_user(email=..., tenant=..., role=...) -> a verified user, member of the tenant."""
+    from accounts.models import User
+    from django.utils import timezone
+
+    from tenants.services import membership_set
+
+    counter = {"n": 0}
+
+    def make(*, email: str | None = None, tenant=None, role: str = "member", **fields):
+        counter["n"] += 1
+        email = email or f"user{counter['n']}@example.com"
+        fields.setdefault("email_verified_at", timezone.now())
+        user = User.objects.create_user(email=email, password=password, **fields)
+        if tenant is not None:
+            membership_set(user=user, tenant=tenant, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth_client():
+    """auth_client(user, tenant) -> an API client on the tenant's host with a Bearer token."""
+    from accounts.tokens import tokens_for_user
+
+    def make(user, tenant):
+        client = _client(tenant.get_primary_domain().domain)
+        access = tokens_for_user(user=user, tenant=tenant)["access"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return client
+
+    return make

@@ -1,0 +1,1 @@
+"""Tables of the presence app (filled in by its own issue)."""

@@ -1,0 +1,1 @@
+"""Tables of the rbac app (filled in by its own issue)."""

@@ -1,0 +1,32 @@
+"""A health websocket: says which tenant served the connection and echoes what it receives."""
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connection
+
+from tenants.db import tenant_sync_to_async
+
+
+def _schema_seen_by_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return cursor.fetchone()[0]
+
+
+class HealthConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        tenant = self.scope["tenant"]
+        await self.accept()
+        schema = await tenant_sync_to_async(tenant.schema_name, _schema_seen_by_database)()
+        await self.send_json(
+            {"type": "hello", "tenant": tenant.slug, "schema": tenant.schema_name, "db_schema": schema}
+        )
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"type": "echo", "tenant": self.scope["tenant"].slug, "data": content})
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return {"invalid": True}

@@ -1,0 +1,69 @@
+"""Tenant resolution from the Host header, for HTTP requests and websocket connections."""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.db import close_old_connections, connection
+from django_tenants.middleware.main import TenantMainMiddleware as BaseTenantMainMiddleware
+from django_tenants.utils import get_tenant_domain_model, remove_www
+
+from config.errors import error_response
+
+
+class TenantMainMiddleware(BaseTenantMainMiddleware):
+    """django-tenants' middleware with JSON answers for unknown and suspended tenants."""
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        tenant = request.tenant
+        if not tenant.is_active and tenant.schema_name != "public":
+            return error_response(
+                "tenant_suspended", f'The workspace "{tenant.slug}" is suspended.', 403
+            )
+        return None
+
+    def no_tenant_found(self, request, hostname):
+        return error_response("tenant_not_found", f'No workspace is served at "{hostname}".', 404)
+
+
+def hostname_from_scope(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return remove_www(value.decode("latin-1").split(":")[0].lower())
+    return ""
+
+
+def _tenant_for_host(hostname: str):
+    close_old_connections()
+    connection.set_schema_to_public()
+    domain_model = get_tenant_domain_model()
+    try:
+        domain = domain_model.objects.select_related("tenant").get(domain=hostname)
+    except domain_model.DoesNotExist:
+        return None
+    return domain.tenant
+
+
+class TenantWebsocketMiddleware:
+    """Puts the tenant of the Host header in scope["tenant"]; unknown or suspended hosts are refused.
+
+    Consumers run their database work through tenants.db.tenant_sync_to_async(scope, ...)
+    so every query runs in that tenant's schema.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await self.app(scope, receive, send)
+        tenant = await database_sync_to_async(_tenant_for_host)(hostname_from_scope(scope))
+        if tenant is None or not tenant.is_active:
+            # Refuse the handshake: the ASGI server answers 403 and the consumer never runs.
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 4404})
+            return None
+        scope = dict(scope, tenant=tenant, query=parse_qs(scope.get("query_string", b"").decode()))
+        return await self.app(scope, receive, send)

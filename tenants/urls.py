@@ -1,0 +1,10 @@
+"""Tenant-host routes of the tenants app, mounted at /api/v1/."""
+
+from django.urls import path
+
+from tenants import views
+
+urlpatterns = [
+    path("", views.ApiRootView.as_view(), name="api-root"),
+    path("tenant/", views.CurrentTenantView.as_view(), name="current-tenant"),
+]

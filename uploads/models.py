@@ -1,0 +1,1 @@
+"""Tables of the uploads app (filled in by its own issue)."""
