@@ -1,11 +1,6 @@
 """Test fixtures shared by every app: two committed tenants, tenant-bound API clients, users."""
 
-import os
-
-os.environ.setdefault("DJANGO_ENV", "test")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
-
-import pytest  # noqa: E402
+import pytest
 
 TENANT_A = {"slug": "alpha", "name": "Alpha Corp", "domain": "alpha.localhost"}
 TENANT_B = {"slug": "beta", "name": "Beta Inc", "domain": "beta.localhost"}
@@ -35,6 +30,7 @@ def _public_schema_and_clean_cache():
 
     cache.clear()
     yield
+    cache.clear()
     connection.set_schema_to_public()
 
 
@@ -88,9 +84,9 @@ def password():
 @pytest.fixture
 def make_user(db, password):
     """make_user(email=..., tenant=..., role=...) -> a verified user, member of the tenant."""
-    from accounts.models import User
     from django.utils import timezone
 
+    from accounts.models import User
     from tenants.services import membership_set
 
     counter = {"n": 0}

@@ -9,15 +9,14 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from tenants.middleware import TenantWebsocketMiddleware  # noqa: E402
+from tenants.middleware import TenantWebsocketMiddleware, WebsocketOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": WebsocketOriginValidator(
             TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns))
         ),
     }

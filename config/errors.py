@@ -60,7 +60,9 @@ def error_response(code: str, message: str, status_code: int, **kwargs: Any) -> 
 
 def _flatten(detail: Any) -> Any:
     if isinstance(detail, list):
-        return [str(item) if not isinstance(item, (dict, list)) else _flatten(item) for item in detail]
+        return [
+            str(item) if not isinstance(item, (dict, list)) else _flatten(item) for item in detail
+        ]
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}
     return [str(detail)]
@@ -86,6 +88,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        if isinstance(detail, dict) and "detail" in detail:  # simplejwt's {"detail", "code"}
+            code = detail.get("code") or code
+            detail = detail["detail"]
         response.data = error_body(str(code), str(detail))
     return response
 

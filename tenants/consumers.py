@@ -18,15 +18,21 @@ class HealthConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         schema = await tenant_sync_to_async(tenant.schema_name, _schema_seen_by_database)()
         await self.send_json(
-            {"type": "hello", "tenant": tenant.slug, "schema": tenant.schema_name, "db_schema": schema}
+            {
+                "type": "hello",
+                "tenant": tenant.slug,
+                "schema": tenant.schema_name,
+                "db_schema": schema,
+            }
         )
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "echo", "tenant": self.scope["tenant"].slug, "data": content})
 
-    @classmethod
-    async def decode_json(cls, text_data):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
-            return await super().decode_json(text_data)
+            content = await self.decode_json(text_data or "")
         except ValueError:
-            return {"invalid": True}
+            await self.send_json({"type": "error", "code": "invalid_json"})
+            return
+        await self.receive_json(content)

@@ -3,6 +3,8 @@
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django_tenants.middleware.main import TenantMainMiddleware as BaseTenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model, remove_www
@@ -47,9 +49,9 @@ def _tenant_for_host(hostname: str):
 
 
 class TenantWebsocketMiddleware:
-    """Puts the tenant of the Host header in scope["tenant"]; unknown or suspended hosts are refused.
+    """Puts the Host header's tenant in scope["tenant"]; unknown or suspended hosts are refused.
 
-    Consumers run their database work through tenants.db.tenant_sync_to_async(scope, ...)
+    Consumers run their database work through tenants.db.tenant_sync_to_async(schema, ...)
     so every query runs in that tenant's schema.
     """
 
@@ -67,3 +69,16 @@ class TenantWebsocketMiddleware:
             return None
         scope = dict(scope, tenant=tenant, query=parse_qs(scope.get("query_string", b"").decode()))
         return await self.app(scope, receive, send)
+
+
+class WebsocketOriginValidator(OriginValidator):
+    """Browsers must connect from an allowed host; clients that send no Origin (apps, services)
+    are allowed because websocket authentication is a JWT, never an ambient cookie."""
+
+    def __init__(self, application):
+        super().__init__(application, settings.ALLOWED_HOSTS)
+
+    def valid_origin(self, parsed_origin):
+        if parsed_origin is None:
+            return True
+        return super().valid_origin(parsed_origin)

@@ -11,7 +11,9 @@ from tenants.models import Domain, Membership, Tenant
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "template"}
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 def schema_name_for(slug: str) -> str:
@@ -31,9 +33,10 @@ def _validate(*, slug: str, name: str, domain: str) -> None:
         fields["domain"] = ["Enter a host name such as acme.localhost or acme.example.com."]
     if fields:
         raise InvalidTenant("The workspace could not be created.", fields=fields)
-    if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(
-        schema_name=schema_name_for(slug)
-    ).exists():
+    if (
+        Tenant.objects.filter(slug=slug).exists()
+        or Tenant.objects.filter(schema_name=schema_name_for(slug)).exists()
+    ):
         raise SlugTaken(f'The slug "{slug}" is already taken.', fields={"slug": ["Already taken."]})
     if Domain.objects.filter(domain=domain).exists():
         raise DomainTaken(

