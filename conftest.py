@@ -1,6 +1,11 @@
 """Test fixtures shared by every app: two committed tenants, tenant-bound API clients, users."""
 
+from pathlib import Path
+
 import pytest
+
+# WhiteNoise warns when STATIC_ROOT is missing; `make run` and the Docker build create it.
+(Path(__file__).resolve().parent / ".data" / "static").mkdir(parents=True, exist_ok=True)
 
 TENANT_A = {"slug": "alpha", "name": "Alpha Corp", "domain": "alpha.localhost"}
 TENANT_B = {"slug": "beta", "name": "Beta Inc", "domain": "beta.localhost"}
