@@ -35,14 +35,19 @@ def category_subtree_ids(*, category: Category) -> QuerySet:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _prefix_tsquery(text: str) -> SearchQuery | None:
-    # Every word must match, the last one as a prefix ("blue jack" finds "blue jacket").
-    # Words are reduced to \w characters, so nothing user-typed reaches the tsquery syntax.
+def _search_query(text: str) -> SearchQuery | None:
+    """The words as PostgreSQL's own parser reads them (so "ZX-9001" matches a SKU the way it
+    was indexed), OR every word with the last one as a prefix ("wirel" finds "wireless").
+
+    The prefix form keeps only word characters, so nothing typed reaches the tsquery syntax.
+    """
     words = _WORD.findall(text.lower())[:8]
     if not words:
         return None
-    raw = " & ".join(words[:-1] + [f"{words[-1]}:*"])
-    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+    prefix = " & ".join(words[:-1] + [f"{words[-1]}:*"])
+    return SearchQuery(text[:200], search_type="plain", config=SEARCH_CONFIG) | SearchQuery(
+        prefix, search_type="raw", config=SEARCH_CONFIG
+    )
 
 
 def product_search(
@@ -54,7 +59,7 @@ def product_search(
     similarity on the name (GIN trigram index), which forgives typos ("hedphones").
     Returns (products, mode) with mode "fulltext" or "trigram".
     """
-    query = _prefix_tsquery(text)
+    query = _search_query(text)
     if query is None:
         return [], "fulltext"
     ranked = (
