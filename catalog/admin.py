@@ -138,8 +138,8 @@ class ProductAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term:
             return queryset, False
-        products, _ = selectors.product_search(queryset=queryset, text=search_term, limit=200)
-        return queryset.filter(id__in=[p.id for p in products]), False
+        found = selectors.product_search(queryset=queryset, text=search_term, limit=200)
+        return queryset.filter(id__in=[p.id for p in found["products"]]), False
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -226,3 +226,20 @@ class InventoryMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.quantity:+d} ({self.reason})"
+
+
+class SearchWord(models.Model):
+    """The distinct words of product names: the dictionary typos are corrected against.
+
+    A few thousand rows even for a million products, so a trigram lookup here costs
+    about a millisecond where one over every product name would cost a scan of all the
+    names that look alike. Words are only ever added (by the product services).
+    """
+
+    word = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="searchword_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -3,12 +3,20 @@
 import re
 from datetime import timedelta
 
-from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.lookups import TrigramSimilar
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
 
-from catalog.models import SEARCH_CONFIG, Category, InventoryMovement, Product, Review, Tag
+from catalog.models import (
+    SEARCH_CONFIG,
+    Category,
+    InventoryMovement,
+    Product,
+    Review,
+    SearchWord,
+    Tag,
+)
 
 ANALYTICS_PERIODS = {
     "day": timedelta(days=1),
@@ -50,33 +58,72 @@ def _search_query(text: str) -> SearchQuery | None:
     )
 
 
-def product_search(
-    *, queryset: QuerySet[Product], text: str, limit: int, offset: int = 0
-) -> tuple[list[Product], str]:
-    """Ranked full-text search over name, SKU and description (the stored, GIN-indexed vector).
+def _corrected(text: str) -> str | None:
+    """The query with each unknown word replaced by the most similar known one, or None.
 
-    When the full-text query finds nothing on the first page, falls back to trigram word
-    similarity on the name (GIN trigram index), which forgives typos ("hedphones").
-    Returns (products, mode) with mode "fulltext" or "trigram".
+    Known words are the words of product names (SearchWord), so this is a lookup in a small
+    table with a trigram index, not a similarity scan over every product.
     """
-    query = _search_query(text)
-    if query is None:
-        return [], "fulltext"
+    words = _WORD.findall(text.lower())[:8]
+    known = set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+    corrected, changed = [], False
+    for word in words:
+        if word in known or len(word) < 3 or word.isdigit():
+            corrected.append(word)
+            continue
+        best = (
+            SearchWord.objects.filter(TrigramSimilar(F("word"), word))
+            .annotate(score=TrigramSimilarity("word", word))
+            .order_by("-score", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        corrected.append(best or word)
+        changed = changed or best is not None
+    return " ".join(corrected) if changed else None
+
+
+# Ranking reads every match's row. A query matching more rows than this (one word found in
+# 2% of a million products) is ranked over the first SEARCH_WINDOW matches the index yields,
+# which keeps its cost bounded; narrower queries are ranked exhaustively.
+SEARCH_WINDOW = 1000
+
+
+def _ranked(
+    queryset: QuerySet[Product], query: SearchQuery, *, limit: int, offset: int
+) -> tuple[list[Product], bool]:
+    window = list(queryset.filter(search_vector=query).values_list("id", flat=True)[:SEARCH_WINDOW])
+    if not window:
+        return [], False
     ranked = (
-        queryset.filter(search_vector=query)
+        queryset.filter(id__in=window)
         .annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "-id")
     )
-    products = list(ranked[offset : offset + limit])
-    if products or offset:
-        return products, "fulltext"
-    text = " ".join(_WORD.findall(text))[:100]
-    similar = (
-        queryset.filter(TrigramWordSimilar(F("name"), text))
-        .annotate(rank=TrigramWordSimilarity(text, "name"))
-        .order_by("-rank", "-id")
-    )
-    return list(similar[:limit]), "trigram"
+    return list(ranked[offset : offset + limit]), len(window) == SEARCH_WINDOW
+
+
+def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset: int = 0) -> dict:
+    """Ranked full-text search over name, SKU and description (the stored, GIN-indexed vector).
+
+    When the words find nothing, each unknown word is corrected to the most similar word of
+    the product names (pg_trgm similarity over the SearchWord dictionary) and the corrected
+    query is searched the same way ("hedphones" finds "headphones").
+    Returns {"products", "mode": "fulltext" | "corrected", "query": the words searched,
+    "partial": True when more than SEARCH_WINDOW products matched (see above)}.
+    """
+    result = {"products": [], "mode": "fulltext", "query": text, "partial": False}
+    query = _search_query(text)
+    if query is None:
+        return result
+    result["products"], result["partial"] = _ranked(queryset, query, limit=limit, offset=offset)
+    if result["products"] or offset:
+        return result
+    corrected = _corrected(text)
+    if corrected is None:
+        return result
+    products, partial = _ranked(queryset, _search_query(corrected), limit=limit, offset=0)
+    return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
 
 
 def movements_for_product(*, product_id: int) -> QuerySet[InventoryMovement]:

@@ -235,4 +235,4 @@ class TopProductSerializer(serializers.Serializer):
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
-    offset = serializers.IntegerField(min_value=0, max_value=1000, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=999, default=0)

@@ -24,7 +24,7 @@ from catalog.errors import (
     VersionConflict,
     VersionRequired,
 )
-from catalog.models import Category, InventoryMovement, Product, Review, Tag
+from catalog.models import Category, InventoryMovement, Product, Review, SearchWord, Tag
 
 BULK_UPDATE_LIMIT = 1000
 BULK_UPDATE_FIELDS = frozenset(
@@ -190,6 +190,7 @@ def product_create(*, tags: Iterable[Tag] | None = None, **fields: Any) -> Produ
     _check_prices(product)
     _ensure_sku_free(product.sku)
     _save_guarding_sku(product)
+    search_words_add(names=[product.name])
     if tags:
         product.tags.set(tags)
     if stock:
@@ -242,6 +243,8 @@ def product_update(
         _ensure_sku_free(product.sku, exclude_id=product.id)
     product.version += 1
     _save_guarding_sku(product)
+    if "name" in data:
+        search_words_add(names=[product.name])
     if tags is not None:
         product.tags.set(tags)
     return product
@@ -321,12 +324,51 @@ def product_bulk_update(*, items: list[Mapping[str, Any]]) -> list[dict[str, Any
         Product.objects.bulk_update(
             changed, sorted(touched | {"version", "updated_at"}), batch_size=BULK_UPDATE_LIMIT
         )
+        if "name" in touched:
+            search_words_add(names=[p.name for p in changed])
     return results
 
 
 def product_view_record(*, product_id: int) -> None:
     """Counts a view with one atomic increment (no read-modify-write)."""
     Product.objects.filter(id=product_id).update(view_count=F("view_count") + 1)
+
+
+# --- search vocabulary ----------------------------------------------------------------------
+
+
+def search_words_add(*, names: Iterable[str]) -> None:
+    """Adds the words of these product names to the typo-correction dictionary.
+
+    Words of 3+ letters as the "simple" parser splits them, unstemmed: a corrected word goes
+    back through the full-text query, which stems it itself.
+    """
+    from django.db import connection
+
+    names = [n for n in names if n]
+    if not names:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_searchword (word) "
+            "SELECT DISTINCT w FROM unnest(%s::text[]) AS n, "
+            "  unnest(tsvector_to_array(to_tsvector('simple', n))) AS w "
+            "WHERE w ~ '^[[:alpha:]]{3,100}$' ON CONFLICT (word) DO NOTHING",
+            [names],
+        )
+
+
+def search_words_refresh() -> int:
+    """Adds every product name's words to the dictionary (after bulk loads); returns its size."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_searchword (word) SELECT word FROM ts_stat("
+            "'SELECT to_tsvector(''simple'', name) FROM catalog_product') "
+            "WHERE word ~ '^[[:alpha:]]{3,100}$' ON CONFLICT (word) DO NOTHING"
+        )
+    return SearchWord.objects.count()
 
 
 # --- stock ----------------------------------------------------------------------------------
@@ -667,12 +709,17 @@ def products_bulk_load(
         )
         timings["tags"] = time.perf_counter() - t0
         # Check the deferred foreign keys now: CREATE INDEX refuses pending trigger events.
+        t0 = time.perf_counter()
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        timings["foreign_keys"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         for _, definition in index_defs:
             cursor.execute(definition)
         timings["indexes"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        search_words_refresh()
+        timings["search_words"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         cursor.execute("ANALYZE catalog_product")
         cursor.execute("ANALYZE catalog_product_tags")
@@ -687,6 +734,7 @@ def search_vectors_rebuild(*, batch_size: int = 20_000, progress=None) -> int:
     The vector is a generated column, so ordinary writes keep it right; rebuilding is needed
     only when what it is computed from changes outside the rows: a new text search dictionary,
     stop-word list or PostgreSQL upgrade. A no-op assignment makes PostgreSQL recompute it.
+    The typo-correction dictionary is refreshed too.
     Each batch commits on its own, so a million rows never sit in one long transaction.
     """
     from django.db import connection
@@ -704,4 +752,5 @@ def search_vectors_rebuild(*, batch_size: int = 20_000, progress=None) -> int:
             done += cursor.rowcount
         if progress:
             progress(min(start + batch_size, high + 1) - low, high + 1 - low)
+    search_words_refresh()
     return done

@@ -8,10 +8,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.errors import ProductNotFound
+from catalog.errors import InvalidCatalogData, ProductNotFound
 from catalog.filters import ProductFilter
 from catalog.pagination import KeysetPagination
 from catalog.permissions import (
@@ -49,8 +50,6 @@ def _expected_version(request, body_version: int | None) -> int | None:
     if header:
         match = _ETAG.match(header)
         if match is None:
-            from catalog.errors import InvalidCatalogData
-
             raise InvalidCatalogData(fields={"If-Match": ['Send the ETag, e.g. "3".']})
         return int(match.group(1))
     return body_version
@@ -191,25 +190,25 @@ class ProductViewSet(viewsets.GenericViewSet):
     def search(self, request):
         """Ranked full-text search (name, SKU, description) with a typo-tolerant fallback.
 
-        Accepts the list filters too. Paged by offset (up to 1,000): relevance has no keyset.
+        Accepts the list filters too. Paged by offset within the ranking window (1,000):
+        relevance has no keyset. `partial` says the words matched more products than that.
         """
         params = SearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         q, limit, offset = (params.validated_data[k] for k in ("q", "limit", "offset"))
         queryset = self.filter_queryset(self.get_queryset())
-        products, mode = selectors.product_search(
-            queryset=queryset, text=q, limit=limit + 1, offset=offset
-        )
+        found = selectors.product_search(queryset=queryset, text=q, limit=limit + 1, offset=offset)
+        products = found["products"]
         more = len(products) > limit
         products = products[:limit]
         next_url = None
-        if more and offset + limit <= 1000:
-            from rest_framework.utils.urls import replace_query_param
-
+        if more and offset + limit < selectors.SEARCH_WINDOW:
             next_url = replace_query_param(request.build_absolute_uri(), "offset", offset + limit)
         return Response(
             {
-                "mode": mode,
+                "mode": found["mode"],
+                "query": found["query"],
+                "partial": found["partial"],
                 "next": next_url,
                 "results": [
                     {**ProductSerializer(p).data, "rank": round(float(p.rank), 4)} for p in products

@@ -39,3 +39,12 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("10.00")
     status = Product.Status.ACTIVE
     stock_quantity = 10
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A plain insert (no ledger line), plus what product_create adds to the search words.
+        from catalog.services import search_words_add
+
+        product = super()._create(model_class, *args, **kwargs)
+        search_words_add(names=[product.name])
+        return product

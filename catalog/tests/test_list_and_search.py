@@ -139,12 +139,19 @@ class TestSearch:
             by_sku.id
         ]
 
-    def test_typos_fall_back_to_trigram_similarity(self, api, in_a):
+    def test_typos_are_corrected_against_the_words_of_product_names(self, api, in_a):
         target = ProductFactory(name="Wireless headphones")
         ProductFactory(name="Teapot")
-        body = api.get(f"{URL}search/", {"q": "hedphones"}).json()
-        assert body["mode"] == "trigram"
+        body = api.get(f"{URL}search/", {"q": "wireles hedphones"}).json()
+        assert body["mode"] == "corrected"
+        assert body["query"] == "wireless headphones"
         assert [r["id"] for r in body["results"]] == [target.id]
+        # renamed products teach the dictionary their new words
+        api.patch(f"{URL}{target.id}/", {"name": "Walnut bookshelf", "version": 1}, format="json")
+        body = api.get(f"{URL}search/", {"q": "bookshelv"}).json()
+        assert [r["id"] for r in body["results"]] == [target.id]
+        body = api.get(f"{URL}search/", {"q": "qqqzzz"}).json()
+        assert (body["mode"], body["results"]) == ("fulltext", [])
 
     def test_search_respects_filters_and_soft_delete(self, api, in_a):
         live = ProductFactory(name="Lamp", status="active")
@@ -162,6 +169,23 @@ class TestSearch:
         rest = api.get(first["next"]).json()
         assert len(rest["results"]) == 2
         assert rest["next"] is None
+
+    def test_broad_queries_are_ranked_within_a_bounded_window(self, api, in_a, monkeypatch):
+        from catalog import selectors
+
+        monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+        for i in range(5):
+            ProductFactory(name=f"Desk {i}")
+        body = api.get(f"{URL}search/", {"q": "desk"}).json()
+        assert body["partial"] is True
+        assert len(body["results"]) == 3
+        assert api.get(f"{URL}search/", {"q": "desk 4"}).json()["partial"] is False
+
+    def test_bad_if_match_is_400(self, api, in_a):
+        product = ProductFactory()
+        response = api.patch(f"{URL}{product.id}/", {"name": "x"}, HTTP_IF_MATCH="yesterday")
+        assert response.status_code == 400
+        assert "If-Match" in response.json()["error"]["fields"]
 
     @pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x", "limit": "0"}])
     def test_bad_search_input_is_400(self, api, in_a, params):
