@@ -13,6 +13,7 @@ search, a 1,000-row bulk update, and requests per second of the list against the
 import argparse
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -77,6 +78,16 @@ def timed(client: httpx.Client, method: str, url: str, **kwargs) -> tuple[float,
 def measure(client, url, n, **kwargs) -> list[float]:
     timed(client, "GET", url, **kwargs)  # warm
     return [timed(client, "GET", url, **kwargs)[0] for _ in range(n)]
+
+
+def sql_ms(schema: str, sql: str, params: list, n: int = 30) -> float:
+    """Median server-side execution time of one statement (EXPLAIN ANALYZE), no HTTP/Python."""
+    times = []
+    with schema_context(schema), connection.cursor() as cursor:
+        for _ in range(n):
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            times.append(cursor.fetchone()[0][0]["Execution Time"])
+    return statistics.median(times)
 
 
 def prepare(count: int) -> tuple[Tenant, str]:
@@ -156,7 +167,8 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         headers = {"Host": HOST, "Authorization": f"Bearer {token}"}
         api = f"{base}/api/v1/catalog/products/"
-        print(f"\n{live:,} live products in one tenant; one uvicorn worker; page size 50\n")
+        print(f"\n{live:,} live products in one tenant; one uvicorn worker; page size 50")
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
         with httpx.Client(headers=headers, timeout=60) as client:
             first = measure(client, api, n)
             print(f"list, first page            {summary(first)}")
@@ -179,7 +191,7 @@ def main() -> None:
                 },
             }  # fmt: skip
             for label, params in filtered.items():
-                print(f"filter {label:<28}{summary(measure(client, api, n // 4, params=params))}")
+                print(f"filter {label:<30}{summary(measure(client, api, n // 4, params=params))}")
 
             all_search: list[float] = []
             for q in SEARCHES:
@@ -218,10 +230,29 @@ def main() -> None:
 
             bare = rps(f"{base}/healthz")
             listing = rps(api)
+            page = (
+                "SELECT * FROM catalog_product WHERE deleted_at IS NULL {} "
+                "ORDER BY created_at DESC, id DESC LIMIT 51"
+            )
+            seek = "AND (created_at, id) < (%s, %s)"
+            first_sql = sql_ms(tenant.schema_name, page.format(""), [])
+            deep_sql = sql_ms(tenant.schema_name, page.format(seek), list(deep_created))
+            print(
+                f"\nSQL only (EXPLAIN ANALYZE, median): first page {first_sql:.2f} ms, "
+                f"deep page {deep_sql:.2f} ms ({deep_sql / first_sql:.2f}x)"
+            )
+            search_sql = (
+                "SELECT id FROM catalog_product WHERE deleted_at IS NULL AND search_vector @@ "
+                "plainto_tsquery('english', %s) LIMIT 1000"
+            )
+            for q in ("walnut lamp", "hammock"):
+                ms = sql_ms(tenant.schema_name, search_sql, [q])
+                print(f"SQL only, search window {q!r}: {ms:.2f} ms")
             print(
                 f"\nrequests/s, one client: bare /healthz {bare:,.0f}, product list {listing:,.0f}"
                 f"  (list / bare = {listing / bare:.2f})"
             )
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
 
@@ -41,31 +42,39 @@ def category_subtree_ids(*, category: Category) -> QuerySet:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SKU_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 
 
-def _search_query(text: str) -> SearchQuery | None:
+def _search_query(text: str, *, known: set[str] | frozenset = frozenset()) -> SearchQuery | None:
     """The words as PostgreSQL's own parser reads them (so "ZX-9001" matches a SKU the way it
-    was indexed), OR every word with the last one as a prefix ("wirel" finds "wireless").
+    was indexed). Unless the last word is a complete word of some product name (`known`),
+    OR the same words with the last one as a prefix ("wirel" finds "wireless"): prefix
+    lookups cost several times more in the GIN index, so they are used only when needed.
 
     The prefix form keeps only word characters, so nothing typed reaches the tsquery syntax.
     """
     words = _WORD.findall(text.lower())[:8]
     if not words:
         return None
+    query = SearchQuery(text[:200], search_type="plain", config=SEARCH_CONFIG)
+    if words[-1] in known:
+        return query
     prefix = " & ".join(words[:-1] + [f"{words[-1]}:*"])
-    return SearchQuery(text[:200], search_type="plain", config=SEARCH_CONFIG) | SearchQuery(
-        prefix, search_type="raw", config=SEARCH_CONFIG
-    )
+    return query | SearchQuery(prefix, search_type="raw", config=SEARCH_CONFIG)
 
 
-def _corrected(text: str) -> str | None:
+def _known_words(text: str) -> set[str]:
+    words = _WORD.findall(text.lower())[:8]
+    return set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+
+
+def _corrected(text: str, known: set[str]) -> str | None:
     """The query with each unknown word replaced by the most similar known one, or None.
 
     Known words are the words of product names (SearchWord), so this is a lookup in a small
     table with a trigram index, not a similarity scan over every product.
     """
     words = _WORD.findall(text.lower())[:8]
-    known = set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
     corrected, changed = [], False
     for word in words:
         if word in known or len(word) < 3 or word.isdigit():
@@ -92,7 +101,17 @@ SEARCH_WINDOW = 1000
 def _ranked(
     queryset: QuerySet[Product], query: SearchQuery, *, limit: int, offset: int
 ) -> tuple[list[Product], bool]:
-    window = list(queryset.filter(search_vector=query).values_list("id", flat=True)[:SEARCH_WINDOW])
+    # A plain LIMIT lets the planner bet on a sequential scan finding enough matches early,
+    # a bet lost badly when a frequent term is ANDed with a rare one (a SKU's prefix and
+    # number). In a MATERIALIZED CTE the match is planned on its own (GIN bitmap scan), and
+    # it is still only evaluated as far as the LIMIT asks.
+    sql, params = queryset.filter(search_vector=query).values_list("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS MATERIALIZED ({sql}) SELECT * FROM m LIMIT %s",  # noqa: S608
+            [*params, SEARCH_WINDOW],
+        )
+        window = [row[0] for row in cursor.fetchall()]
     if not window:
         return [], False
     ranked = (
@@ -109,20 +128,30 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     When the words find nothing, each unknown word is corrected to the most similar word of
     the product names (pg_trgm similarity over the SearchWord dictionary) and the corrected
     query is searched the same way ("hedphones" finds "headphones").
-    Returns {"products", "mode": "fulltext" | "corrected", "query": the words searched,
+    A whole SKU is looked up exactly first (mode "sku").
+    Returns {"products", "mode": "sku" | "fulltext" | "corrected", "query": the words searched,
     "partial": True when more than SEARCH_WINDOW products matched (see above)}.
     """
     result = {"products": [], "mode": "fulltext", "query": text, "partial": False}
-    query = _search_query(text)
-    if query is None:
+    if not _WORD.search(text):
         return result
+    if _SKU_LIKE.match(text.strip()) and not offset:
+        # A SKU typed in full: one unique-index lookup, before any full-text work.
+        sku = text.strip()
+        exact = list(queryset.filter(sku__in={sku, sku.upper()})[:1])
+        if exact:
+            exact[0].rank = 1.0
+            return {**result, "products": exact, "mode": "sku"}
+    known = _known_words(text)
+    query = _search_query(text, known=known)
     result["products"], result["partial"] = _ranked(queryset, query, limit=limit, offset=offset)
     if result["products"] or offset:
         return result
-    corrected = _corrected(text)
+    corrected = _corrected(text, known)
     if corrected is None:
         return result
-    products, partial = _ranked(queryset, _search_query(corrected), limit=limit, offset=0)
+    query = _search_query(corrected, known=set(corrected.split()))
+    products, partial = _ranked(queryset, query, limit=limit, offset=0)
     return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
 
 

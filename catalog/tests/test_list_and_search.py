@@ -135,9 +135,11 @@ class TestSearch:
         assert [r["id"] for r in api.get(f"{URL}search/", {"q": "wirel"}).json()["results"]] == [
             by_name.id
         ]
-        assert [r["id"] for r in api.get(f"{URL}search/", {"q": "ZX-9001"}).json()["results"]] == [
-            by_sku.id
-        ]
+        body = api.get(f"{URL}search/", {"q": "zx-9001"}).json()
+        assert (body["mode"], [r["id"] for r in body["results"]]) == ("sku", [by_sku.id])
+        # the start of a SKU goes through full text
+        body = api.get(f"{URL}search/", {"q": "zx"}).json()
+        assert (body["mode"], [r["id"] for r in body["results"]]) == ("fulltext", [by_sku.id])
 
     def test_typos_are_corrected_against_the_words_of_product_names(self, api, in_a):
         target = ProductFactory(name="Wireless headphones")
