@@ -101,25 +101,34 @@ SEARCH_WINDOW = 1000
 def _ranked(
     queryset: QuerySet[Product], query: SearchQuery, *, limit: int, offset: int
 ) -> tuple[list[Product], bool]:
-    # A plain LIMIT lets the planner bet on a sequential scan finding enough matches early,
-    # a bet lost badly when a frequent term is ANDed with a rare one (a SKU's prefix and
-    # number). In a MATERIALIZED CTE the match is planned on its own (GIN bitmap scan), and
-    # it is still only evaluated as far as the LIMIT asks.
-    sql, params = queryset.filter(search_vector=query).values_list("id").query.sql_with_params()
+    # One pass over at most SEARCH_WINDOW matches computes their rank while each row is at
+    # hand; only the page's products are then fetched (by primary key, with their relations).
+    # In a MATERIALIZED CTE the match is planned on its own (a GIN bitmap scan) and evaluated
+    # only as far as the LIMIT asks; a plain LIMIT lets the planner bet on a sequential scan
+    # finding matches early, a bet lost badly when a frequent word is ANDed with a rare one.
+    # order_by() drops the model's default ordering, which would sort every match first.
+    matches = (
+        queryset.filter(search_vector=query)
+        .order_by()
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .values_list("id", "rank")
+    )
+    sql, params = matches.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH m AS MATERIALIZED ({sql}) SELECT * FROM m LIMIT %s",  # noqa: S608
             [*params, SEARCH_WINDOW],
         )
-        window = [row[0] for row in cursor.fetchall()]
-    if not window:
-        return [], False
-    ranked = (
-        queryset.filter(id__in=window)
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-id")
-    )
-    return list(ranked[offset : offset + limit]), len(window) == SEARCH_WINDOW
+        window = cursor.fetchall()
+    window.sort(key=lambda row: (-row[1], -row[0]))
+    page = window[offset : offset + limit]
+    by_id = {p.id: p for p in queryset.filter(id__in=[row[0] for row in page]).order_by()}
+    products = []
+    for product_id, rank in page:
+        product = by_id[product_id]
+        product.rank = rank
+        products.append(product)
+    return products, len(window) == SEARCH_WINDOW
 
 
 def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset: int = 0) -> dict:
