@@ -211,7 +211,10 @@ class ProductViewSet(viewsets.GenericViewSet):
                 "partial": found["partial"],
                 "next": next_url,
                 "results": [
-                    {**ProductSerializer(p).data, "rank": round(float(p.rank), 4)} for p in products
+                    {**data, "rank": round(float(p.rank), 4)}
+                    for p, data in zip(
+                        products, ProductSerializer(products, many=True).data, strict=True
+                    )
                 ],
             }
         )

@@ -211,6 +211,26 @@ class TestSearch:
         assert "product_search_gin" in plan
 
 
+def test_product_representation_matches_the_generic_serializer(in_a):
+    from rest_framework import serializers
+
+    from catalog.selectors import product_get
+    from catalog.serializers import ProductSerializer
+
+    product = ProductFactory(
+        category=CategoryFactory(),
+        price=Decimal("19.90"),
+        compare_at_price=Decimal("25.00"),
+        attributes={"a": [1, 2]},
+        images=["https://example.com/a.png"],
+    )
+    product.tags.set([TagFactory(), TagFactory()])
+    for candidate in (product_get(product_id=product.id), ProductFactory(category=None)):
+        fast = ProductSerializer(candidate).data
+        generic = serializers.ModelSerializer.to_representation(ProductSerializer(), candidate)
+        assert fast == dict(generic)
+
+
 def test_trigram_extension_lives_in_public_and_works_in_both_tenants(tenant_a, tenant_b):
     """pg_trgm is created WITH SCHEMA public, so every tenant's search_path finds its operators."""
     with connection.cursor() as cursor:
