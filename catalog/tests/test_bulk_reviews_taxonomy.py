@@ -234,3 +234,24 @@ class TestAnalytics:
         assert response.status_code == 400
         assert "period" in response.json()["error"]["fields"]
         assert member_api.get(f"{API}analytics/top-products/").status_code == 403
+
+
+def test_reviews_stock_and_analytics_are_per_tenant(
+    api, member_api, tenant_a, tenant_b, make_user, auth_client
+):
+    with schema_context(tenant_a.schema_name):
+        product = ProductFactory(stock_quantity=5)
+        services.review_create(product_id=product.id, user=make_user(), rating=5)
+        services.stock_reserve(items={product.id: 1}, reference="o1")
+    b_api = auth_client(make_user(email="owner@beta.test", tenant=tenant_b, role="owner"), tenant_b)
+    assert b_api.get(f"{API}reviews/").json()["results"] == []
+    assert b_api.get(f"{API}analytics/top-products/").json()["results"] == []
+    response = b_api.post(
+        f"{API}products/{product.id}/stock/", {"action": "add", "quantity": 1}, format="json"
+    )
+    assert response.status_code == 404
+    assert b_api.get(f"{API}products/{product.id}/movements/").status_code == 404
+    with schema_context(tenant_a.schema_name):
+        product.refresh_from_db()
+        assert product.stock_quantity == 4
+    assert len(api.get(f"{API}reviews/").json()["results"]) == 1
