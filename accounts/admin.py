@@ -40,3 +40,16 @@ class UserAdmin(PublicSchemaOnlyAdmin, BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
     )
     filter_horizontal = ("groups",)
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Users own rows in every tenant schema they belong to; a plain cascade from the public
+        # schema cannot reach those, so accounts are deactivated here, not deleted.
+        return False
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate(self, request, queryset):
+        from accounts.services import users_deactivate
+
+        count = users_deactivate(users=queryset)
+        self.message_user(request, f"Deactivated {count} user(s).")

@@ -60,6 +60,7 @@ def tenant_create(
     owner_email: str | None = None,
     owner_password: str | None = None,
     plan: str = Tenant.Plan.FREE,
+    verbosity: int = 1,
 ) -> Tenant:
     """Creates the tenant, its schema (migrated), its primary domain and its owner's membership.
 
@@ -71,7 +72,7 @@ def tenant_create(
     if plan not in Tenant.Plan.values:
         raise InvalidTenant(fields={"plan": [f"Choose one of {', '.join(Tenant.Plan.values)}."]})
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
-    tenant.save()
+    tenant.save(verbosity=verbosity)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     if owner_email:
         User = get_user_model()
