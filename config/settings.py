@@ -86,6 +86,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
+# Self-service sign-up creates workspaces at <slug>.<TENANT_BASE_DOMAIN>.
+TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
+TENANT_DELETION_GRACE_DAYS = env.int("TENANT_DELETION_GRACE_DAYS", default=30)
 # The public tenant answers on these hosts (platform admin, sign-up, health checks).
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
@@ -201,6 +204,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
+        "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "user": env.str("THROTTLE_USER_RATE", default="1000/min"),
         "anon": env.str("THROTTLE_ANON_RATE", default="200/min"),
     },

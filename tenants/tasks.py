@@ -11,3 +11,11 @@ def health(payload: str = "ping") -> dict:
         cursor.execute("SELECT current_schema()")
         db_schema = cursor.fetchone()[0]
     return {"payload": payload, "schema": connection.schema_name, "db_schema": db_schema}
+
+
+@shared_task(name="tenants.purge_due", acks_late=True)
+def purge_due() -> list[str]:
+    """Drops tenants whose deletion grace period has passed (idempotent; runs from beat)."""
+    from tenants.services import tenants_purge_due
+
+    return tenants_purge_due()
