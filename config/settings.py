@@ -88,6 +88,10 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 # Self-service sign-up creates workspaces at <slug>.<TENANT_BASE_DOMAIN>.
 TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
+# New tenant schemas are cloned from a migrated template schema (tenants/template.py) instead of
+# running every migration; the template is rebuilt automatically when a migration is missing.
+TENANT_CREATION_FAKES_MIGRATIONS = env.bool("TENANT_CLONE_TEMPLATE", default=True)
+TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_DELETION_GRACE_DAYS = env.int("TENANT_DELETION_GRACE_DAYS", default=30)
 # The public tenant answers on these hosts (platform admin, sign-up, health checks).
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")

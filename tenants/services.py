@@ -12,6 +12,7 @@ from django_tenants.utils import get_public_schema_name
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Membership, Tenant
+from tenants.template import clone_constraint_names_align, template_schema_refresh
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "template"}
@@ -26,7 +27,12 @@ def schema_name_for(slug: str) -> str:
 
 def tenant_validate(*, slug: str, name: str, domain: str) -> None:
     fields = {}
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or slug.startswith("pg-"):
+    if (
+        not SLUG_RE.match(slug)
+        or slug in RESERVED_SLUGS
+        or slug.startswith("pg-")
+        or schema_name_for(slug) == settings.TENANT_BASE_SCHEMA
+    ):
         fields["slug"] = [
             "Use 3-63 lowercase letters, digits and hyphens, starting with a letter; "
             "reserved names are not allowed."
@@ -75,8 +81,13 @@ def tenant_create(
     tenant_validate(slug=slug, name=name, domain=domain)
     if plan not in Tenant.Plan.values:
         raise InvalidTenant(fields={"plan": [f"Choose one of {', '.join(Tenant.Plan.values)}."]})
+    cloning = settings.TENANT_CREATION_FAKES_MIGRATIONS
+    if cloning:
+        template_schema_refresh(verbosity=verbosity)
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
     tenant.save(verbosity=verbosity)
+    if cloning:
+        clone_constraint_names_align(schema_name=tenant.schema_name)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     if owner_email:
         User = get_user_model()
