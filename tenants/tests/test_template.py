@@ -29,6 +29,18 @@ def _structure(schema: str) -> dict[str, set]:
             "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
             "WHERE n.nspname = %s"
         ),
+        "triggers": rows(
+            "SELECT event_object_table, trigger_name, event_manipulation, action_statement "
+            "FROM information_schema.triggers WHERE trigger_schema = %s"
+        ),
+        "functions": rows(
+            "SELECT p.proname, pg_get_function_identity_arguments(p.oid) "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s"
+        ),
+        "sequences": rows(
+            "SELECT sequence_name, data_type FROM information_schema.sequences "
+            "WHERE sequence_schema = %s"
+        ),
     }
 
 
@@ -50,6 +62,9 @@ def test_cloned_schema_matches_a_migrated_one(settings):
     assert cloned["columns"] == migrated["columns"]
     assert cloned["indexes"] == migrated["indexes"]
     assert cloned["constraints"] == migrated["constraints"]
+    assert cloned["triggers"] == migrated["triggers"]
+    assert cloned["functions"] == migrated["functions"]
+    assert cloned["sequences"] == migrated["sequences"]
     assert _migrations("cloned") == _migrations("migrated")
 
 
