@@ -247,17 +247,45 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background jobs ------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# Unacknowledged messages (a worker died mid-task) are delivered again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_CACHE_BACKEND = "default"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "config.beat:LeaderDatabaseScheduler"
+# Priority queues: auth emails and webhooks first, reports and image work last.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+PLATFORM_TASK_QUEUES = ["high", "default", "low"]
+CELERY_TASK_ROUTES = {
+    "accounts.*": {"queue": "high"},
+    "billing.webhook*": {"queue": "high"},
+    "notifications.send*": {"queue": "high"},
+    "orders.report*": {"queue": "low"},
+    "uploads.process*": {"queue": "low"},
+    "*.report*": {"queue": "low"},
+}
+# Tasks are idempotent, so a message is acknowledged only after its task finished: a worker
+# killed mid-task loses nothing; the message is delivered again to another worker.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# Defaults for every task's retries (a task opts in with autoretry_for or self.retry()).
+CELERY_TASK_ANNOTATIONS = {
+    "*": {
+        "retry_backoff": True,
+        "retry_backoff_max": 600,
+        "retry_jitter": True,
+        "max_retries": 5,
+    }
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TIMEZONE = "UTC"
 
 # --- Email ----------------------------------------------------------------------------------
