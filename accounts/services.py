@@ -294,7 +294,10 @@ def logout_all(*, user: User, meta: RequestMeta) -> int:
 def session_refresh(*, refresh: str, meta: RequestMeta) -> tuple[Session, dict]:
     """Rotates the session's refresh token: exactly one caller wins for a given token.
 
-    The winner is decided by a conditional UPDATE on (id, refresh_jti). A token that is no
+    The winner is decided by a conditional UPDATE on (id, refresh_jti). Its WHERE clause must
+    name only the session's own columns: PostgreSQL re-checks those against the row a concurrent
+    winner just wrote, but not conditions Django turns into a subquery (e.g. a join on the user),
+    which would let every racer "win". A token that is no
     longer current is a reuse: the session is revoked (and that revocation is committed before
     the error is raised), except for the token rotated in the last few seconds, which is only
     refused so two tabs refreshing at once do not sign the user out.
@@ -319,7 +322,6 @@ def session_refresh(*, refresh: str, meta: RequestMeta) -> tuple[Session, dict]:
             refresh_jti=jti,
             revoked_at__isnull=True,
             expires_at__gt=now,
-            user__is_active=True,
         ).update(
             refresh_jti=uuid.uuid4().hex,
             previous_refresh_jti=jti,
@@ -331,8 +333,10 @@ def session_refresh(*, refresh: str, meta: RequestMeta) -> tuple[Session, dict]:
             user_agent=(meta.user_agent or "")[:512],
         )
         if rotated:
-            session = Session.objects.get(pk=session_id)
-            return session, tokens_for_session(session, schema_name=meta.tenant.schema_name)
+            session = Session.objects.select_related("user").get(pk=session_id)
+            if session.user.is_active:
+                return session, tokens_for_session(session, schema_name=meta.tenant.schema_name)
+            transaction.set_rollback(True)
 
     session = Session.objects.select_related("user").filter(pk=session_id).first()
     if session is None or not session.is_active or not session.user.is_active:
