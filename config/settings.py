@@ -159,6 +159,14 @@ CACHES = {
     }
 }
 
+# Platform-wide authentication state (session revocation, lockouts): users and sessions are
+# global, so these keys are not prefixed with the current schema.
+CACHES["auth"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
+}
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -189,6 +197,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.LettersAndDigitsValidator"},
 ]
 GUARDIAN_ANONYMOUS_USER_NAME = None
 
@@ -229,6 +238,25 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+}
+
+# --- Accounts (accounts app) -----------------------------------------------------------------
+ACCOUNTS = {
+    "EMAIL_VERIFICATION_HOURS": env.int("ACCOUNTS_EMAIL_VERIFICATION_HOURS", default=24),
+    "PASSWORD_RESET_MINUTES": env.int("ACCOUNTS_PASSWORD_RESET_MINUTES", default=60),
+    "LOCKOUT_ATTEMPTS": env.int("ACCOUNTS_LOCKOUT_ATTEMPTS", default=5),
+    "LOCKOUT_MINUTES": env.int("ACCOUNTS_LOCKOUT_MINUTES", default=30),
+    # A refresh token presented again within this many seconds of its rotation is refused
+    # without revoking the session (two tabs refreshing at once); later reuse revokes it.
+    "REFRESH_REUSE_GRACE_SECONDS": env.int("ACCOUNTS_REFRESH_REUSE_GRACE_SECONDS", default=10),
+    "MFA_LOGIN_MINUTES": 5,
+    "MFA_MAX_ATTEMPTS": 5,
+    "RECOVERY_CODES": 10,
+    "TOTP_ISSUER": env.str("ACCOUNTS_TOTP_ISSUER", default="Platform"),
+    # SPA routes the emailed links open on the tenant host.
+    "VERIFY_EMAIL_PATH": env.str("ACCOUNTS_VERIFY_EMAIL_PATH", default="/verify-email"),
+    "RESET_PASSWORD_PATH": env.str("ACCOUNTS_RESET_PASSWORD_PATH", default="/reset-password"),
+    "SESSION_RETENTION_DAYS": env.int("ACCOUNTS_SESSION_RETENTION_DAYS", default=30),
 }
 
 SPECTACULAR_SETTINGS = {
