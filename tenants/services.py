@@ -5,6 +5,7 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_tenants.utils import schema_context
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Membership, Tenant
@@ -45,9 +46,14 @@ def _validate(*, slug: str, name: str, domain: str) -> None:
 
 
 def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
+    from rbac.services import membership_changed
+
     membership, _ = Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )
+    # The membership role is the user's base RBAC role in the tenant: drop their cached rules.
+    with schema_context(tenant.schema_name):
+        membership_changed(user_id=user.pk)
     return membership
 
 
@@ -73,6 +79,10 @@ def tenant_create(
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
     tenant.save()
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name):
+        from rbac.services import rbac_sync
+
+        rbac_sync()  # default roles and the platform's resources and permissions
     if owner_email:
         User = get_user_model()
         email = User.objects.normalize_email(owner_email).lower()
