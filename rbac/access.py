@@ -15,7 +15,6 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
@@ -43,6 +42,7 @@ def _membership_role(user_id) -> str | None:
 
     return (
         Membership.objects.filter(user_id=user_id, tenant__schema_name=connection.schema_name)
+        .order_by()  # no join for Membership's default ordering
         .values_list("role", flat=True)
         .first()
     )
@@ -413,16 +413,25 @@ def object_codename(model, action: str) -> str:
     return f"{OBJECT_CODENAMES.get(action, action)}_{model._meta.model_name}"
 
 
+def _content_type_lookup(model) -> dict:
+    # By natural key inside the same SQL statement: django-tenants clears ContentType's cache
+    # whenever the schema changes, so get_for_model() would cost a query per request.
+    opts = model._meta
+    return {
+        "content_type__app_label": opts.app_label,
+        "content_type__model": opts.model_name,
+        "permission__content_type_id": F("content_type_id"),
+    }
+
+
 def has_object_permission(user, obj, action: str) -> bool:
     """Does the user hold the guardian permission for action on this one object? (one query)"""
     if not _snapshot_member(user):
         return False
     model = type(obj)
-    content_type = ContentType.objects.get_for_model(model)
     return UserObjectPermission.objects.filter(
         user_id=user.pk,
-        content_type=content_type,
-        permission__content_type=content_type,
+        **_content_type_lookup(model),
         permission__codename=object_codename(model, action),
         object_pk=str(obj.pk),
     ).exists()
@@ -460,13 +469,12 @@ def filter_queryset(
     ):
         if unmet(snapshot["sources"][index]["scope"], context, user_id):
             continue
-        if conditions and all(name.split("__")[0] in field_names for name in conditions):
+        # Only the model's own columns (never lookups or relations) become row filters.
+        if conditions and all(name in field_names for name in conditions):
             row_filters.append(_condition_q(conditions, user_id))
-    content_type = ContentType.objects.get_for_model(model)
     granted = UserObjectPermission.objects.filter(
         user_id=user.pk,
-        content_type=content_type,
-        permission__content_type=content_type,
+        **_content_type_lookup(model),
         permission__codename=object_codename(model, action),
         object_pk=Cast(OuterRef("pk"), output_field=CharField()),
     )

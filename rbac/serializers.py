@@ -10,13 +10,26 @@ from rbac.errors import PermissionDenied
 from rbac.models import AuditEntry, Permission, Resource, Role, RoleAssignment, RolePermission
 
 
+def _narrowing(user, resource: str, action: str, context: dict) -> set | None:
+    """The field list that narrows what the user does, or None for no narrowing.
+
+    Without any role-level grant of the action, access came from an object permission (the view
+    already decided): such access is not narrowed.
+    """
+    fields = access.field_access(user, resource, action, context)
+    if fields == set() and not access.decide(user, resource, action, context).allowed:
+        return None
+    return fields
+
+
 class RBACFieldsMixin:
     """Drops fields the user may not read; rejects (403) writes to fields they may not write.
 
     The resource comes from Meta.rbac_resource or the view's rbac_resource. Readable fields are
     those of the user's "read" grants, writable ones those of "create" (new instance) or "update"
     grants; a grant without a field list allows every field. Meta.rbac_always_readable (default
-    ("id",)) stays visible to anyone who may read the resource at all.
+    ("id",)) stays visible to anyone who may read the resource at all. Access that comes only
+    from an object permission is not narrowed.
     """
 
     def _rbac_setup(self):
@@ -36,7 +49,7 @@ class RBACFieldsMixin:
             if user is None or resource is None:
                 self._rbac_readable_cache = None
             else:
-                readable = access.field_access(user, resource, "read", context)
+                readable = _narrowing(user, resource, "read", context)
                 if readable is not None:
                     meta = getattr(self, "Meta", None)
                     readable = readable | set(getattr(meta, "rbac_always_readable", ("id",)))
@@ -54,7 +67,7 @@ class RBACFieldsMixin:
         user, resource, context = self._rbac_setup()
         if user is not None and resource is not None and hasattr(data, "keys"):
             action = "update" if self.instance is not None else "create"
-            writable = access.field_access(user, resource, action, context)
+            writable = _narrowing(user, resource, action, context)
             if writable is not None:
                 refused = sorted(
                     name
