@@ -4,9 +4,11 @@ Every write goes through rbac.services (audit and cache invalidation included). 
 guardian's object-permission admin, since single roles can be guarded.
 """
 
+from django import forms
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from config.errors import DomainError
 from rbac import services
 from rbac.models import AuditEntry, Permission, Resource, Role, RoleAssignment, RolePermission
 
@@ -95,26 +97,54 @@ class GrantInline(admin.TabularInline):
         return super().get_queryset(request).select_related("permission__resource")
 
 
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Role
+        fields = ["name", "description", "parent", "is_active"]
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        try:
+            services.check_parent(role=self.instance, parent=parent)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return parent
+
+
 @admin.register(Role)
 class RoleAdmin(ServiceWritesMixin, GuardedModelAdmin):
+    form = RoleForm
     list_display = ["name", "parent", "is_system", "grants_all", "is_active", "updated_at"]
     list_filter = ["is_system", "is_active"]
     list_select_related = ["parent"]
     search_fields = ["name"]
-    readonly_fields = ["is_system", "grants_all"]
     list_per_page = 50
     inlines = [GrantInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_system:
+            return ["name", "parent", "is_active", "is_system", "grants_all"]
+        return ["is_system", "grants_all"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.is_system or obj.children.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("name", "description", "parent", "is_active")}
+        data = {
+            k: form.cleaned_data[k]
+            for k in ("name", "description", "parent", "is_active")
+            if k in form.cleaned_data
+        }
         if change:
             services.role_update(actor=request.user, role=obj, data=data)
         else:
             obj.pk = services.role_create(
                 actor=request.user,
                 name=data["name"],
-                description=data["description"],
-                parent=data["parent"],
+                description=data.get("description", ""),
+                parent=data.get("parent"),
             ).pk
 
     def delete_model(self, request, obj):

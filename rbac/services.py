@@ -202,7 +202,8 @@ def permission_delete(*, actor, permission: Permission) -> None:
 # --- Roles ------------------------------------------------------------------------------------
 
 
-def _check_parent(role: Role | None, parent: Role | None) -> None:
+def check_parent(*, role: Role | None, parent: Role | None) -> None:
+    """Raises RoleCycle when role may not inherit from parent."""
     if parent is None or role is None or role.pk is None:
         return
     if any(ancestor.pk == role.pk for ancestor in _role_chain(parent)):
@@ -240,7 +241,7 @@ def role_update(*, actor, role: Role, data: dict) -> Role:
         if differs:
             raise SystemRoleProtected()
     if "parent" in data and data["parent"] != role.parent:
-        _check_parent(role, data["parent"])
+        check_parent(role=role, parent=data["parent"])
         role.parent = data["parent"]
         changes["parent"] = data["parent"] and data["parent"].name
     if "name" in data and data["name"].strip() != role.name:
