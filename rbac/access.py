@@ -441,6 +441,19 @@ def _snapshot_member(user) -> bool:
     return user is not None and user.is_authenticated and snapshot_for(user)["member"]
 
 
+def has_row_grants(user, resource: str, action: str, context: dict | None = None) -> bool:
+    """Does the user hold resource:action under conditions that rows (or objects) may meet?"""
+    snapshot = snapshot_for(user)
+    context = {} if context is None else context
+    user_id = str(user.pk)
+    return any(
+        conditions and not unmet(snapshot["sources"][index]["scope"], context, user_id)
+        for index, _role, conditions, _fields in snapshot["grants"].get(
+            permission_key(resource, action), []
+        )
+    )
+
+
 def filter_queryset(
     user, queryset: QuerySet, resource: str, action: str = "read", context: dict | None = None
 ) -> QuerySet:

@@ -61,6 +61,14 @@ def rbac_target(view, request) -> tuple[str, str] | None:
     return (resource, target) if resource else None
 
 
+def filters_rows(view) -> bool:
+    """Only a view whose queryset goes through RBACObjectFilter may answer with some rows."""
+    return any(
+        isinstance(backend, type) and issubclass(backend, RBACObjectFilter)
+        for backend in getattr(view, "filter_backends", ())
+    )
+
+
 def rbac_context(view, request) -> dict:
     hook = getattr(view, "get_rbac_context", None)
     return dict(hook(request) or {}) if hook else {}
@@ -72,7 +80,8 @@ class HasRBACPermission(BasePermission):
     Unmapped view actions are refused (fail closed). With rbac_object_permissions, a user without
     the role grant still passes the view-level check of actions on existing rows (OBJECT_ACTIONS and
     rbac_object_actions) and is judged per object (detail routes) or sees only the permitted rows
-    (lists, through RBACObjectFilter). Only viewsets can use object permissions.
+    (lists); the same holds for grants whose conditions name model columns. Both need
+    RBACObjectFilter in the view's filter_backends (without it, nothing passes but full grants).
     """
 
     message = "You do not have permission to do this."
@@ -85,14 +94,20 @@ class HasRBACPermission(BasePermission):
         if target is None:
             raise PermissionDenied("This operation is not mapped to a permission.")
         resource, action = target
-        if access.has_permission(user, resource, action, rbac_context(view, request)):
+        context = rbac_context(view, request)
+        if access.has_permission(user, resource, action, context):
             return True
         object_actions = OBJECT_ACTIONS | set(getattr(view, "rbac_object_actions", ()))
         if (
-            getattr(view, "rbac_object_permissions", False)
-            and getattr(view, "action", None) in object_actions
+            getattr(view, "action", None) in object_actions
+            and filters_rows(view)
+            and (
+                getattr(view, "rbac_object_permissions", False)
+                or access.has_row_grants(user, resource, action, context)
+            )
         ):
-            # Judged per object (has_object_permission) or per row (RBACObjectFilter).
+            # Judged per row (RBACObjectFilter narrows lists and detail lookups alike) and per
+            # object (has_object_permission): object permissions, or conditions on columns.
             return access.snapshot_for(user)["member"]
         self.message = f"You may not {action} {resource}."
         return False

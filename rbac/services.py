@@ -217,6 +217,8 @@ def role_create(*, actor, name: str, description: str = "", parent: Role | None 
         raise InvalidRule(fields={"name": ["A name is required."]})
     if Role.objects.filter(name=name).exists():
         raise AlreadyExists(f'The role "{name}" already exists.', fields={"name": ["Taken."]})
+    if parent is not None:
+        _require_can_assign(actor, parent)  # inheriting is granting the parent's permissions
     role = Role.objects.create(name=name, description=description, parent=parent)
     audit_record(
         actor=actor,
@@ -242,6 +244,8 @@ def role_update(*, actor, role: Role, data: dict) -> Role:
             raise SystemRoleProtected()
     if "parent" in data and data["parent"] != role.parent:
         check_parent(role=role, parent=data["parent"])
+        if data["parent"] is not None:
+            _require_can_assign(actor, data["parent"])
         role.parent = data["parent"]
         changes["parent"] = data["parent"] and data["parent"].name
     if "name" in data and data["name"].strip() != role.name:

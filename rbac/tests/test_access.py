@@ -283,6 +283,15 @@ def test_no_one_hands_out_what_they_do_not_hold(in_alpha, make_user, tenant_a, g
         services.assignment_create(
             actor=manager, user=make_user(tenant=tenant_a), role=Role.objects.get(name="admin")
         )
+    # Inheriting is granting: a role under "admin" would hand out admin's permissions.
+    grant(delegate, "rbac.role:create")
+    with pytest.raises(Escalation):
+        services.role_create(actor=manager, name="sneaky", parent=Role.objects.get(name="admin"))
+    with pytest.raises(Escalation):
+        services.role_update(
+            actor=manager, role=RoleFactory(), data={"parent": Role.objects.get(name="admin")}
+        )
+    services.role_create(actor=manager, name="fine", parent=Role.objects.get(name="member"))
     # What the manager holds, they may grant.
     update = Permission.objects.get(resource__name="catalog.product", action="update")
     services.role_permission_grant(actor=manager, role=RoleFactory(), permission=update)

@@ -150,3 +150,36 @@ def test_a_revoked_permission_takes_effect_on_the_next_request(tenant_a, make_us
     assert response.status_code == 200 and response.json()["results"] == []  # no row granted
     assert client.get("/api/v1/rbac/roles/").status_code == 403
     assert connection.schema_name in ("public", tenant_a.schema_name)
+
+
+def test_custom_actions_are_mapped_and_unmapped_ones_refused(tenant_a, make_user, auth_client):
+    member = make_user(tenant=tenant_a, role="member")
+    with schema_context(tenant_a.schema_name):
+        target = RoleFactory()
+        _give_objects(member, [target])
+    client = auth_client(member, tenant_a)
+    assert client.get(f"{URL}products/").status_code == 200  # catalog.product:read
+    refused = client.get(f"{URL}unmapped/")
+    assert refused.status_code == 403
+    assert "not mapped" in refused.json()["error"]["message"]
+    assert client.post(f"{URL}{target.pk}/archive/").status_code == 404  # needs delete_role
+    with schema_context(tenant_a.schema_name):
+        _give_objects(member, [target], codename="delete_role")
+    assert client.post(f"{URL}{target.pk}/archive/").json() == {"archived": target.pk}
+
+
+def test_column_conditions_need_the_row_filter(tenant_a, make_user, auth_client, grant, assign):
+    user = make_user(tenant=tenant_a, role="member")
+    with schema_context(tenant_a.schema_name):
+        role = RoleFactory()
+        grant(role, "rbac.role:read", conditions={"description": "open"})
+        assign(user, role)
+        shown, hidden = RoleFactory(description="open"), RoleFactory(description="closed")
+    client = auth_client(user, tenant_a)
+    rows = client.get("/test/filtered-roles/").json()["results"]
+    assert {r["id"] for r in rows} == {shown.pk}
+    assert client.get(f"/test/filtered-roles/{shown.pk}/").status_code == 200
+    assert client.get(f"/test/filtered-roles/{hidden.pk}/").status_code == 404
+    # Without RBACObjectFilter the view cannot narrow rows, so a conditional grant is refused.
+    assert client.get("/test/unfiltered-roles/").status_code == 403
+    assert client.get(f"/test/unfiltered-roles/{shown.pk}/").status_code == 403
