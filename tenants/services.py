@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Membership, Tenant
@@ -55,9 +55,14 @@ def tenant_validate(*, slug: str, name: str, domain: str) -> None:
 
 
 def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
+    from rbac.services import membership_changed
+
     membership, _ = Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )
+    # The membership role is the user's base RBAC role in the tenant: drop their cached rules.
+    with schema_context(tenant.schema_name):
+        membership_changed(user_id=user.pk)
     return membership
 
 
@@ -89,6 +94,10 @@ def tenant_create(
     if cloning:
         clone_constraint_names_align(schema_name=tenant.schema_name)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name):
+        from rbac.services import rbac_sync
+
+        rbac_sync()  # default roles and the platform's resources and permissions
     if owner_email:
         User = get_user_model()
         email = User.objects.normalize_email(owner_email).lower()
