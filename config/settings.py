@@ -298,9 +298,11 @@ LOGGING = {
 UPLOADS_S3_BUCKET = env.str("UPLOADS_S3_BUCKET", default="")
 if UPLOADS_S3_BUCKET:
     STORAGES["uploads"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "uploads.storage.UploadsS3Storage",
         "OPTIONS": {
             "bucket_name": UPLOADS_S3_BUCKET,
+            # Public files need a bucket policy granting reads on */public/*, a CDN, or this ACL.
+            "public_acl": env.str("UPLOADS_S3_PUBLIC_ACL", default=""),
             "endpoint_url": env.str("UPLOADS_S3_ENDPOINT_URL", default="") or None,
             "region_name": env.str("UPLOADS_S3_REGION", default="") or None,
             "access_key": env.str("UPLOADS_S3_ACCESS_KEY_ID", default="") or None,
@@ -308,6 +310,7 @@ if UPLOADS_S3_BUCKET:
             "default_acl": None,
             "file_overwrite": True,  # keys are server-made UUIDs: skip the existence check
             "querystring_auth": True,
+            "signature_version": "s3v4",
             "querystring_expire": env.int("UPLOADS_SIGNED_URL_SECONDS", default=300),
         },
     }

@@ -148,6 +148,7 @@ def file_upload(
     # 2. Stream the bytes to storage (a move on local disk, a multipart PUT on S3).
     try:
         uploaded.seek(0)
+        uploaded.content_type = inspection.content_type  # never the client's header
         stored_key = storage.file_storage().save(key, uploaded)
         if stored_key != key:  # a backend must never rename server-made keys
             raise RuntimeError(f"storage renamed {key} to {stored_key}")
@@ -242,11 +243,11 @@ def image_process(*, file_id) -> File | None:
             )
     try:
         if stripped is not None:
-            _overwrite(backend, file.key, stripped)
+            _overwrite(backend, file.key, stripped, content_type=file.content_type)
         variant_keys = {}
         for name, (data, extension) in variants.items():
             key = storage.variant_key(file.key, name, extension)
-            _overwrite(backend, key, data)
+            _overwrite(backend, key, data, content_type="image/webp")
             variant_keys[name] = {"key": key, "size": len(data), "content_type": "image/webp"}
     except (OSError, BotoCoreError, ClientError) as exc:
         raise _retryable(file, exc) from exc
@@ -304,8 +305,10 @@ def _render_variants(original) -> tuple[dict, bytes | None]:
     return {"webp": (webp.getvalue(), ".webp"), "thumb": (thumb.getvalue(), ".webp")}, stripped
 
 
-def _overwrite(backend, key: str, data: bytes) -> None:
-    saved = backend.save(key, ContentFile(data))
+def _overwrite(backend, key: str, data: bytes, *, content_type: str) -> None:
+    content = ContentFile(data)
+    content.content_type = content_type
+    saved = backend.save(key, content)
     if saved != key:
         raise RuntimeError(f"storage renamed {key} to {saved}")
 
@@ -561,6 +564,10 @@ def uploads_abort_abandoned(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.UPLOADS_MULTIPART_ABANDON_HOURS)
     count = 0
+    # Uploads we track are aborted through file_delete (after commit), never as strays.
+    tracked = set(
+        File.objects.filter(status=File.Status.UPLOADING).values_list("upload_id", flat=True)
+    )
     stale = File.objects.filter(status=File.Status.UPLOADING, created_at__lt=cutoff)
     for file in stale.iterator():
         with transaction.atomic():
@@ -570,9 +577,6 @@ def uploads_abort_abandoned(*, now: datetime | None = None) -> int:
     backend = storage.file_storage()
     if storage.is_s3(backend):
         client = storage.s3_client(backend)
-        tracked = set(
-            File.objects.filter(status=File.Status.UPLOADING).values_list("upload_id", flat=True)
-        )
         paginator = client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(
             Bucket=backend.bucket_name, Prefix=f"{connection.schema_name}/"

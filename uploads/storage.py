@@ -9,6 +9,7 @@ from django.core.files.storage import Storage, storages
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from storages.backends.s3 import S3Storage
 
 BLOB_SALT = "uploads.blob"
 
@@ -104,3 +105,19 @@ def delete_keys(keys: list[str]) -> None:
     for key in keys:
         if key:
             storage.delete(key)
+
+
+class UploadsS3Storage(S3Storage):
+    """S3 for file uploads: the content type is ours (never guessed from a name, never served
+    with a Content-Encoding), and public objects may get a canned ACL (`public_acl`, e.g.
+    "public-read") where the bucket does not grant reads through a policy."""
+
+    def get_default_settings(self):
+        return {**super().get_default_settings(), "public_acl": ""}
+
+    def _get_write_parameters(self, name, content=None):
+        params = super()._get_write_parameters(name, content)
+        params.pop("ContentEncoding", None)
+        if self.public_acl and "/public/" in name:
+            params["ACL"] = self.public_acl
+        return params

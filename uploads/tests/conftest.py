@@ -51,6 +51,8 @@ def s3_storage(settings, s3_endpoint):
         "default_acl": None,
         "file_overwrite": True,
         "querystring_auth": True,
+        "signature_version": "s3v4",
+        "public_acl": "public-read",
     }
     client = boto3.client(
         "s3",
@@ -61,7 +63,7 @@ def s3_storage(settings, s3_endpoint):
     )
     client.create_bucket(Bucket=bucket)
     settings.STORAGES = _storages(
-        settings, {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+        settings, {"BACKEND": "uploads.storage.UploadsS3Storage", "OPTIONS": options}
     )
     settings.UPLOADS_CDN_DOMAIN = ""
     settings.UPLOADS_MULTIPART_PART_SIZE = 5 * 1024 * 1024  # S3's minimum part size
