@@ -297,6 +297,14 @@ LOGGING = {
 # multipart uploads need S3 (or an S3-compatible service such as MinIO or R2).
 UPLOADS_S3_BUCKET = env.str("UPLOADS_S3_BUCKET", default="")
 if UPLOADS_S3_BUCKET:
+    from boto3.s3.transfer import TransferConfig
+
+    # Memory per upload is about concurrency x part size (8 MiB), whatever the file's size.
+    _UPLOADS_S3_CONCURRENCY = env.int("UPLOADS_S3_CONCURRENCY", default=4)
+    _UPLOADS_S3_TRANSFER = TransferConfig(
+        multipart_chunksize=8 * 1024 * 1024, max_concurrency=_UPLOADS_S3_CONCURRENCY
+    )
+    _UPLOADS_S3_TRANSFER.max_in_memory_upload_chunks = _UPLOADS_S3_CONCURRENCY
     STORAGES["uploads"] = {
         "BACKEND": "uploads.storage.UploadsS3Storage",
         "OPTIONS": {
@@ -312,6 +320,7 @@ if UPLOADS_S3_BUCKET:
             "querystring_auth": True,
             "signature_version": "s3v4",
             "querystring_expire": env.int("UPLOADS_SIGNED_URL_SECONDS", default=300),
+            "transfer_config": _UPLOADS_S3_TRANSFER,
         },
     }
 else:
