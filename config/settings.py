@@ -364,3 +364,60 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Uploads (uploads app) ------------------------------------------------------------------
+# Files go to S3 when UPLOADS_S3_BUCKET is set, to local disk (MEDIA_ROOT/uploads) otherwise.
+# Any django-storages backend (GCS, Azure) can be put in STORAGES["uploads"] instead; presigned
+# multipart uploads need S3 (or an S3-compatible service such as MinIO or R2).
+UPLOADS_S3_BUCKET = env.str("UPLOADS_S3_BUCKET", default="")
+if UPLOADS_S3_BUCKET:
+    from boto3.s3.transfer import TransferConfig
+
+    # Memory per upload is about concurrency x part size (8 MiB), whatever the file's size.
+    _UPLOADS_S3_CONCURRENCY = env.int("UPLOADS_S3_CONCURRENCY", default=4)
+    _UPLOADS_S3_TRANSFER = TransferConfig(
+        multipart_chunksize=8 * 1024 * 1024, max_concurrency=_UPLOADS_S3_CONCURRENCY
+    )
+    _UPLOADS_S3_TRANSFER.max_in_memory_upload_chunks = _UPLOADS_S3_CONCURRENCY
+    STORAGES["uploads"] = {
+        "BACKEND": "uploads.storage.UploadsS3Storage",
+        "OPTIONS": {
+            "bucket_name": UPLOADS_S3_BUCKET,
+            # Public files need a bucket policy granting reads on */public/*, a CDN, or this ACL.
+            "public_acl": env.str("UPLOADS_S3_PUBLIC_ACL", default=""),
+            "endpoint_url": env.str("UPLOADS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("UPLOADS_S3_REGION", default="") or None,
+            "access_key": env.str("UPLOADS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("UPLOADS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,
+            "file_overwrite": True,  # keys are server-made UUIDs: skip the existence check
+            "querystring_auth": True,
+            "signature_version": "s3v4",
+            "querystring_expire": env.int("UPLOADS_SIGNED_URL_SECONDS", default=300),
+            "transfer_config": _UPLOADS_S3_TRANSFER,
+        },
+    }
+else:
+    STORAGES["uploads"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(Path(str(MEDIA_ROOT)) / "uploads"), "allow_overwrite": True},
+    }
+# Public files are served from here when set (e.g. a CDN in front of the bucket).
+UPLOADS_CDN_DOMAIN = env.str("UPLOADS_CDN_DOMAIN", default="")
+UPLOADS_SIGNED_URL_SECONDS = env.int("UPLOADS_SIGNED_URL_SECONDS", default=300)
+UPLOADS_MAX_FILE_SIZE = env.int("UPLOADS_MAX_FILE_SIZE", default=100 * 1024 * 1024)
+UPLOADS_MAX_FILES_PER_REQUEST = env.int("UPLOADS_MAX_FILES_PER_REQUEST", default=10)
+UPLOADS_MAX_IMAGE_PIXELS = env.int("UPLOADS_MAX_IMAGE_PIXELS", default=40_000_000)
+UPLOADS_MAX_IMAGE_SIDE = env.int("UPLOADS_MAX_IMAGE_SIDE", default=10_000)
+UPLOADS_ARCHIVE_MAX_TOTAL = env.int("UPLOADS_ARCHIVE_MAX_TOTAL", default=1024 * 1024 * 1024)
+UPLOADS_ARCHIVE_MAX_RATIO = env.int("UPLOADS_ARCHIVE_MAX_RATIO", default=100)
+UPLOADS_ARCHIVE_MAX_ENTRIES = env.int("UPLOADS_ARCHIVE_MAX_ENTRIES", default=10_000)
+UPLOADS_MULTIPART_MAX_SIZE = env.int("UPLOADS_MULTIPART_MAX_SIZE", default=5 * 1024**3)
+UPLOADS_MULTIPART_PART_SIZE = env.int("UPLOADS_MULTIPART_PART_SIZE", default=8 * 1024 * 1024)
+UPLOADS_MULTIPART_ABANDON_HOURS = env.int("UPLOADS_MULTIPART_ABANDON_HOURS", default=24)
+# Storage quota of a tenant by plan (bytes, originals and their variants).
+UPLOADS_QUOTA_BY_PLAN = {
+    "free": env.int("UPLOADS_QUOTA_FREE", default=1024**3),
+    "pro": env.int("UPLOADS_QUOTA_PRO", default=50 * 1024**3),
+    "enterprise": env.int("UPLOADS_QUOTA_ENTERPRISE", default=500 * 1024**3),
+}
