@@ -271,6 +271,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get their own schema names (apps add theirs here).
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "FileStatusEnum": "uploads.models.File.Status",
+    },
 }
 
 # --- Background jobs ------------------------------------------------------------------------
