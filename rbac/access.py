@@ -108,14 +108,18 @@ def build_snapshot(user_id) -> dict:
         needed.update(chain)
 
     grants_by_role: dict[int, list[dict]] = {}
-    rows = RolePermission.objects.filter(
-        role_id__in=needed, permission__is_active=True, permission__resource__is_active=True
-    ).values(
-        "role_id",
-        "conditions",
-        "fields",
-        resource=F("permission__resource__name"),
-        action=F("permission__action"),
+    rows = (
+        RolePermission.objects.filter(
+            role_id__in=needed, permission__is_active=True, permission__resource__is_active=True
+        )
+        .order_by()  # the default ordering would join the role table for nothing
+        .values(
+            "role_id",
+            "conditions",
+            "fields",
+            resource=F("permission__resource__name"),
+            action=F("permission__action"),
+        )
     )
     for row in rows:
         grants_by_role.setdefault(row["role_id"], []).append(row)

@@ -120,6 +120,11 @@ class ResourceSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "is_active", "actions", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def validate_name(self, value):
+        if self.instance is not None and value != self.instance.name:
+            raise serializers.ValidationError("A resource cannot be renamed.")
+        return value
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["actions"] = [p.action for p in instance.permissions.all()]
@@ -134,6 +139,15 @@ class PermissionSerializer(serializers.ModelSerializer):
         model = Permission
         fields = ["id", "resource", "action", "key", "description", "is_active", "created_at"]
         read_only_fields = ["id", "key", "created_at"]
+
+    def validate(self, attrs):
+        instance = self.instance
+        if instance is not None and (
+            attrs.get("resource", instance.resource) != instance.resource
+            or attrs.get("action", instance.action) != instance.action
+        ):
+            raise serializers.ValidationError("A permission's resource and action are fixed.")
+        return attrs
 
 
 class GrantSerializer(serializers.ModelSerializer):

@@ -364,3 +364,29 @@ def test_conditions_are_met_by_the_objects_own_fields(in_alpha, make_user, tenan
         user, "rbac.role", "update", obj=RoleFactory(description="editable")
     )
     assert not access.has_permission(user, "rbac.role", "update", obj=RoleFactory())
+
+
+def test_a_new_tenant_gets_default_roles_and_its_owner_everything():
+    from tenants.services import tenant_create
+
+    tenant = tenant_create(
+        slug="delta-co", name="Delta", domain="delta.localhost", owner_email="boss@delta.test"
+    )
+    owner = tenant.memberships.get().user
+    with schema_context(tenant.schema_name):
+        assert set(Role.objects.values_list("name", flat=True)) == set(DEFAULT_ROLES)
+        assert Resource.objects.filter(name="orders.order").exists()
+        assert access.has_permission(owner, "billing.subscription", "cancel")
+        assert AuditEntry.objects.filter(action="rbac.sync").count() == 1
+
+
+def test_deactivated_permissions_and_resources_grant_nothing(in_alpha, make_user, tenant_a):
+    manager = make_user(tenant=tenant_a, role="manager")
+    permission = Permission.objects.get(resource__name="catalog.product", action="update")
+    assert access.has_permission(manager, "catalog.product", "update")
+    services.permission_update(actor=None, permission=permission, data={"is_active": False})
+    assert not access.has_permission(manager, "catalog.product", "update")
+    services.permission_update(actor=None, permission=permission, data={"is_active": True})
+    assert access.has_permission(manager, "catalog.product", "update")
+    services.resource_update(actor=None, resource=permission.resource, data={"is_active": False})
+    assert not access.has_permission(manager, "catalog.product", "read")

@@ -402,3 +402,54 @@ def test_tenant_isolation(as_owner, owner, tenant_a, tenant_b, auth_client, clie
 def test_anonymous_gets_401(client_a):
     _error(client_a.get(f"{API}me/permissions"), 401, "not_authenticated")
     _error(client_a.post(f"{API}check", {}, format="json"), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize(
+    "path", ["resources/", "permissions/", "grants/", "assignments/", "audit/"]
+)
+def test_list_endpoints_have_a_constant_query_count(
+    path, as_owner, owner, tenant_a, make_user, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert as_owner.get(f"{API}{path}").status_code == 200
+        return len(queries)
+
+    as_owner.get(f"{API}{path}")  # warm the permission cache
+    before = count()
+    for i in range(5):
+        role = as_owner.post(f"{API}roles/", {"name": f"extra-{i}"}, format="json").json()
+        as_owner.post(f"{API}resources/", {"name": f"lab.r{i}", "actions": ["read"]}, format="json")
+        as_owner.post(
+            f"{API}grants/", {"role": role["id"], "permission": f"lab.r{i}:read"}, format="json"
+        )
+        user = make_user(tenant=tenant_a)
+        as_owner.post(
+            f"{API}assignments/", {"user": str(user.pk), "role": role["id"]}, format="json"
+        )
+    as_owner.get(f"{API}{path}")
+    assert count() == before
+
+
+def test_resources_and_permissions_cannot_be_renamed(as_owner):
+    created = as_owner.post(
+        f"{API}resources/", {"name": "lab.one", "actions": ["read"]}, format="json"
+    ).json()
+    _error(
+        as_owner.patch(f"{API}resources/{created['id']}/", {"name": "lab.two"}, format="json"),
+        400,
+        "invalid",
+    )
+    ok = as_owner.patch(f"{API}resources/{created['id']}/", {"description": "d"}, format="json")
+    assert ok.status_code == 200 and ok.json()["description"] == "d"
+    perm = as_owner.get(f"{API}permissions/", {"resource__name": "lab.one"}).json()["results"][0]
+    _error(
+        as_owner.patch(f"{API}permissions/{perm['id']}/", {"action": "write"}, format="json"),
+        400,
+        "invalid",
+    )
+    off = as_owner.patch(f"{API}permissions/{perm['id']}/", {"is_active": False}, format="json")
+    assert off.status_code == 200 and off.json()["is_active"] is False
