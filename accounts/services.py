@@ -151,11 +151,15 @@ def _verification_send(*, user: User, meta: RequestMeta) -> None:
 def user_register(*, email: str, password: str, name: str, meta: RequestMeta) -> User | None:
     """Creates an unverified user and emails a verification link.
 
-    An address that already has an account gets a notice by email instead, and the caller
+    An address that already has an account gets a notice by email instead (a new verification
+    link if it is still unverified), and the caller
     answers exactly as for a new address, so registration never reveals who has an account.
     """
     email = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email=email).first()
+    if existing is not None and existing.email_verified_at is None and existing.is_active:
+        _verification_send(user=existing, meta=meta)
+        return None
     if existing is not None:
         transaction.on_commit(
             partial(
@@ -407,12 +411,14 @@ def login(*, email: str, password: str, meta: RequestMeta, request=None) -> Logi
             raise AccountLocked(retry_after=settings.ACCOUNTS["LOCKOUT_MINUTES"] * 60)
         raise InvalidCredentials()
 
-    lockout.failures_clear(email)
     if user.email_verified_at is None:
         security_event_record(kind=Kind.LOGIN_UNVERIFIED, meta=meta, user=user)
         raise EmailNotVerified()
     if _mfa_enabled(user):
+        # The failure count is kept until the second step succeeds: a right password must not
+        # reset the count of wrong codes.
         return LoginResult(user=user, mfa_token=_mfa_challenge_issue(user=user, meta=meta))
+    lockout.failures_clear(email)
     return _login_finish(user=user, meta=meta, mfa_verified=False, method="password")
 
 
@@ -472,6 +478,9 @@ def login_mfa_complete(
 ) -> LoginResult:
     """Second sign-in step: a TOTP code or an unused recovery code."""
     user, nonce = _mfa_challenge_read(mfa_token=mfa_token, meta=meta)
+    until = lockout.locked_until(user.email)
+    if until is not None:
+        raise AccountLocked(retry_after=int((until - timezone.now()).total_seconds()) + 1)
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise MfaChallengeInvalid()
@@ -484,9 +493,18 @@ def login_mfa_complete(
         cache.add(f"mfa:attempts:{nonce}", 0, settings.ACCOUNTS["MFA_LOGIN_MINUTES"] * 60)
         cache.incr(f"mfa:attempts:{nonce}")
         security_event_record(kind=Kind.MFA_FAILED, meta=meta, user=user, data={"method": method})
+        # Wrong codes count towards the account's lockout too, so fresh challenges do not
+        # allow guessing codes without limit.
+        until = lockout.failure_record(user.email)
+        if until is not None:
+            security_event_record(
+                kind=Kind.LOCKED_OUT, meta=meta, user=user, data={"until": until.isoformat()}
+            )
+            raise AccountLocked(retry_after=settings.ACCOUNTS["LOCKOUT_MINUTES"] * 60)
         raise InvalidMfaCode()
     if not cache.add(f"mfa:done:{nonce}", 1, settings.ACCOUNTS["MFA_LOGIN_MINUTES"] * 60):
         raise MfaChallengeInvalid()
+    lockout.failures_clear(user.email)
     if method == "recovery_code":
         security_event_record(kind=Kind.RECOVERY_CODE_USED, meta=meta, user=user)
     return _login_finish(user=user, meta=meta, mfa_verified=True, method=method)

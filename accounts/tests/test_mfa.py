@@ -107,15 +107,39 @@ def test_recovery_codes_work_once_each(enrolled, login, password, client_a):
     assert SecurityEvent.objects.filter(kind="recovery_code_used").count() == 1
 
 
-def test_too_many_wrong_codes_burn_the_challenge(enrolled, login, password, client_a):
+def test_too_many_wrong_codes_burn_the_challenge_and_lock_the_account(
+    enrolled, login, password, client_a
+):
     secret, _codes = enrolled
     challenge = login("ann@example.com", password).json()["mfa_token"]
-    for _ in range(5):
-        client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": "000000"})
+    answers = [
+        client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": "000000"}).status_code
+        for _ in range(5)
+    ]
+    assert answers == [400, 400, 400, 400, 403]
     response = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": totp_code(secret)})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "mfa_token_invalid"
     assert SecurityEvent.objects.filter(kind="mfa_failed").count() == 5
+    assert SecurityEvent.objects.filter(kind="locked_out").count() == 1
+    # A fresh challenge does not help: the account is locked.
+    assert login("ann@example.com", password).json()["error"]["code"] == "account_locked"
+
+
+def test_a_good_code_resets_the_failure_count(enrolled, login, password, client_a):
+    secret, _codes = enrolled
+    for _ in range(3):
+        challenge = login("ann@example.com", password).json()["mfa_token"]
+        client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": "000000"})
+    challenge = login("ann@example.com", password).json()["mfa_token"]
+    assert (
+        client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": totp_code(secret)}).status_code
+        == 200
+    )
+    challenge = login("ann@example.com", password).json()["mfa_token"]
+    for _ in range(4):
+        response = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": "000000"})
+        assert response.status_code == 400
 
 
 def test_mfa_challenge_is_bound_to_its_tenant(enrolled, login, password):
@@ -170,3 +194,14 @@ def test_disable_mfa_with_password(ann, enrolled, ann_client, password, login):
 def test_mfa_endpoints_need_authentication(client_a):
     for path in (ENROLL, CONFIRM, "/api/v1/auth/mfa/disable/"):
         assert client_a.post(path).status_code == 401
+
+
+def test_fresh_challenges_do_not_reset_the_count_of_wrong_codes(
+    enrolled, login, password, client_a
+):
+    answers = []
+    for _ in range(5):
+        challenge = login("ann@example.com", password).json()["mfa_token"]
+        response = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "code": "000000"})
+        answers.append(response.status_code)
+    assert answers == [400, 400, 400, 400, 403]

@@ -136,3 +136,14 @@ def test_resend_bad_input(client_a):
     response = client_a.post(RESEND, {"email": ""}, format="json")
     assert response.status_code == 400
     assert "email" in response.json()["error"]["fields"]
+
+
+def test_registering_again_while_unverified_sends_a_new_link(
+    client_a, django_capture_on_commit_callbacks
+):
+    register(client_a, django_capture_on_commit_callbacks, email="slow@example.com")
+    again = register(client_a, django_capture_on_commit_callbacks, email="slow@example.com")
+    assert again.status_code == 202
+    assert [m.to for m in mail.outbox] == [["slow@example.com"], ["slow@example.com"]]
+    assert "verify-email?token=" in mail.outbox[1].body
+    assert User.objects.filter(email="slow@example.com").count() == 1
