@@ -104,3 +104,10 @@ def test_cleanup_deletes_expired_and_long_revoked_sessions_and_spent_tokens(tena
     assert list(OneTimeToken.objects.all()) == [fresh]
     assert spent.pk is not None
     assert SecurityEvent.objects.count() == 0  # events are never cleaned up here
+
+
+def test_admin_session_page_shows_no_token_secrets(admin_client, tenant_a):
+    session = SessionFactory(tenant=tenant_a)
+    page = admin_client.get(f"/admin/accounts/session/{session.pk}/change/")
+    assert page.status_code == 200
+    assert session.refresh_jti.encode() not in page.content
