@@ -119,7 +119,7 @@ def _one_time_token_consume(*, raw: str, purpose: str) -> User:
     """Marks the token used (once, even under concurrency) and returns its user."""
     now = timezone.now()
     token = (
-        OneTimeToken.objects.select_for_update()
+        OneTimeToken.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(token_hash=_hash(raw or ""), purpose=purpose)
         .first()
