@@ -301,10 +301,11 @@ def session_refresh(*, refresh: str, meta: RequestMeta) -> tuple[Session, dict]:
     The winner is decided by a conditional UPDATE on (id, refresh_jti). Its WHERE clause must
     name only the session's own columns: PostgreSQL re-checks those against the row a concurrent
     winner just wrote, but not conditions Django turns into a subquery (e.g. a join on the user),
-    which would let every racer "win". A token that is no
-    longer current is a reuse: the session is revoked (and that revocation is committed before
-    the error is raised), except for the token rotated in the last few seconds, which is only
-    refused so two tabs refreshing at once do not sign the user out.
+    which would let every racer "win".
+
+    A token that is no longer current is a reuse: the session is revoked (and that revocation
+    is committed before the error is raised), except for the token rotated in the last few
+    seconds, which is only refused so two tabs refreshing at once do not sign the user out.
     """
     try:
         token = SessionRefreshToken(refresh)
@@ -661,11 +662,17 @@ def accounts_cleanup(*, now=None) -> dict[str, int]:
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.ACCOUNTS["SESSION_RETENTION_DAYS"])
-    sessions, _ = Session.objects.filter(
+    _, sessions = Session.objects.filter(
         Q(expires_at__lte=now) | Q(revoked_at__lte=cutoff)
     ).delete()
-    tokens, _ = OneTimeToken.objects.filter(
+    _, tokens = OneTimeToken.objects.filter(
         Q(expires_at__lte=now) | Q(used_at__isnull=False)
     ).delete()
-    outstanding, _ = OutstandingToken.objects.filter(expires_at__lte=now).delete()
-    return {"sessions": sessions, "one_time_tokens": tokens, "outstanding_tokens": outstanding}
+    # Blacklist rows cascade from their outstanding token.
+    _, outstanding = OutstandingToken.objects.filter(expires_at__lte=now).delete()
+    return {
+        "sessions": sessions.get("accounts.Session", 0),
+        "one_time_tokens": tokens.get("accounts.OneTimeToken", 0),
+        "outstanding_tokens": outstanding.get("token_blacklist.OutstandingToken", 0),
+        "blacklisted_tokens": outstanding.get("token_blacklist.BlacklistedToken", 0),
+    }
