@@ -151,13 +151,23 @@ def _verification_send(*, user: User, meta: RequestMeta) -> None:
 def user_register(*, email: str, password: str, name: str, meta: RequestMeta) -> User | None:
     """Creates an unverified user and emails a verification link.
 
-    An address that already has an account gets a notice by email instead (a new verification
-    link if it is still unverified), and the caller
+    An address that already has a confirmed account gets a notice by email instead (see below
+    for unconfirmed ones), and the caller
     answers exactly as for a new address, so registration never reveals who has an account.
     """
     email = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email=email).first()
     if existing is not None and existing.email_verified_at is None and existing.is_active:
+        # The newest registration of an unconfirmed address wins: its password replaces the
+        # earlier one and earlier links die, so whoever squatted the address first cannot
+        # own the account once its real owner registers and confirms.
+        _password_validate(password, user=existing, field_name="password")
+        existing.set_password(password)
+        existing.name = name.strip()
+        existing.save(update_fields=["password", "name"])
+        OneTimeToken.objects.filter(
+            user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
+        ).update(used_at=timezone.now())
         _verification_send(user=existing, meta=meta)
         return None
     if existing is not None:

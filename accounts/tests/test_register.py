@@ -138,12 +138,24 @@ def test_resend_bad_input(client_a):
     assert "email" in response.json()["error"]["fields"]
 
 
-def test_registering_again_while_unverified_sends_a_new_link(
-    client_a, django_capture_on_commit_callbacks
+def test_the_latest_registration_of_an_unconfirmed_address_wins(
+    client_a, django_capture_on_commit_callbacks, login
 ):
-    register(client_a, django_capture_on_commit_callbacks, email="slow@example.com")
-    again = register(client_a, django_capture_on_commit_callbacks, email="slow@example.com")
-    assert again.status_code == 202
-    assert [m.to for m in mail.outbox] == [["slow@example.com"], ["slow@example.com"]]
-    assert "verify-email?token=" in mail.outbox[1].body
-    assert User.objects.filter(email="slow@example.com").count() == 1
+    """Someone squatting an address cannot keep the account once its owner registers."""
+    register(
+        client_a, django_capture_on_commit_callbacks, email="v@example.com", password="Squat-pass-1"
+    )
+    owner = register(
+        client_a,
+        django_capture_on_commit_callbacks,
+        email="v@example.com",
+        password="Owner-pass-22",
+    )
+    assert owner.status_code == 202
+    assert [m.to for m in mail.outbox] == [["v@example.com"], ["v@example.com"]]
+    first_link, second_link = (link_token(m.body) for m in mail.outbox)
+    assert client_a.post(VERIFY, {"token": first_link}).status_code == 400
+    assert client_a.post(VERIFY, {"token": second_link}).status_code == 200
+    assert User.objects.filter(email="v@example.com").count() == 1
+    assert login("v@example.com", "Squat-pass-1").status_code == 401
+    assert login("v@example.com", "Owner-pass-22").status_code == 200
