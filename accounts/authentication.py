@@ -40,7 +40,7 @@ def user_for_access_token(raw: str | bytes, *, schema_name: str):
     """Authenticates a raw access token outside DRF (websocket consumers, workers).
 
     Returns (user, session_id) or raises rest_framework_simplejwt.exceptions.AuthenticationFailed
-    (InvalidToken is a subclass) with `.detail.code` one of "token_not_valid",
+    (InvalidToken is a subclass) whose `.detail["code"]` is one of "token_not_valid",
     "token_wrong_tenant", "session_revoked", "user_inactive" or "user_not_found".
 
     Run it in a thread that may use the database (e.g. through tenants.db.tenant_sync_to_async);

@@ -119,7 +119,7 @@ def _one_time_token_consume(*, raw: str, purpose: str) -> User:
     """Marks the token used (once, even under concurrency) and returns its user."""
     now = timezone.now()
     token = (
-        OneTimeToken.objects.select_for_update()
+        OneTimeToken.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(token_hash=_hash(raw or ""), purpose=purpose)
         .first()
@@ -151,11 +151,25 @@ def _verification_send(*, user: User, meta: RequestMeta) -> None:
 def user_register(*, email: str, password: str, name: str, meta: RequestMeta) -> User | None:
     """Creates an unverified user and emails a verification link.
 
-    An address that already has an account gets a notice by email instead, and the caller
+    An address that already has a confirmed account gets a notice by email instead (see below
+    for unconfirmed ones), and the caller
     answers exactly as for a new address, so registration never reveals who has an account.
     """
     email = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email=email).first()
+    if existing is not None and existing.email_verified_at is None and existing.is_active:
+        # The newest registration of an unconfirmed address wins: its password replaces the
+        # earlier one and earlier links die, so whoever squatted the address first cannot
+        # own the account once its real owner registers and confirms.
+        _password_validate(password, user=existing, field_name="password")
+        existing.set_password(password)
+        existing.name = name.strip()
+        existing.save(update_fields=["password", "name"])
+        OneTimeToken.objects.filter(
+            user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        _verification_send(user=existing, meta=meta)
+        return None
     if existing is not None:
         transaction.on_commit(
             partial(
@@ -297,10 +311,11 @@ def session_refresh(*, refresh: str, meta: RequestMeta) -> tuple[Session, dict]:
     The winner is decided by a conditional UPDATE on (id, refresh_jti). Its WHERE clause must
     name only the session's own columns: PostgreSQL re-checks those against the row a concurrent
     winner just wrote, but not conditions Django turns into a subquery (e.g. a join on the user),
-    which would let every racer "win". A token that is no
-    longer current is a reuse: the session is revoked (and that revocation is committed before
-    the error is raised), except for the token rotated in the last few seconds, which is only
-    refused so two tabs refreshing at once do not sign the user out.
+    which would let every racer "win".
+
+    A token that is no longer current is a reuse: the session is revoked (and that revocation
+    is committed before the error is raised), except for the token rotated in the last few
+    seconds, which is only refused so two tabs refreshing at once do not sign the user out.
     """
     try:
         token = SessionRefreshToken(refresh)
@@ -407,12 +422,14 @@ def login(*, email: str, password: str, meta: RequestMeta, request=None) -> Logi
             raise AccountLocked(retry_after=settings.ACCOUNTS["LOCKOUT_MINUTES"] * 60)
         raise InvalidCredentials()
 
-    lockout.failures_clear(email)
     if user.email_verified_at is None:
         security_event_record(kind=Kind.LOGIN_UNVERIFIED, meta=meta, user=user)
         raise EmailNotVerified()
     if _mfa_enabled(user):
+        # The failure count is kept until the second step succeeds: a right password must not
+        # reset the count of wrong codes.
         return LoginResult(user=user, mfa_token=_mfa_challenge_issue(user=user, meta=meta))
+    lockout.failures_clear(email)
     return _login_finish(user=user, meta=meta, mfa_verified=False, method="password")
 
 
@@ -472,6 +489,9 @@ def login_mfa_complete(
 ) -> LoginResult:
     """Second sign-in step: a TOTP code or an unused recovery code."""
     user, nonce = _mfa_challenge_read(mfa_token=mfa_token, meta=meta)
+    until = lockout.locked_until(user.email)
+    if until is not None:
+        raise AccountLocked(retry_after=int((until - timezone.now()).total_seconds()) + 1)
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise MfaChallengeInvalid()
@@ -484,9 +504,18 @@ def login_mfa_complete(
         cache.add(f"mfa:attempts:{nonce}", 0, settings.ACCOUNTS["MFA_LOGIN_MINUTES"] * 60)
         cache.incr(f"mfa:attempts:{nonce}")
         security_event_record(kind=Kind.MFA_FAILED, meta=meta, user=user, data={"method": method})
+        # Wrong codes count towards the account's lockout too, so fresh challenges do not
+        # allow guessing codes without limit.
+        until = lockout.failure_record(user.email)
+        if until is not None:
+            security_event_record(
+                kind=Kind.LOCKED_OUT, meta=meta, user=user, data={"until": until.isoformat()}
+            )
+            raise AccountLocked(retry_after=settings.ACCOUNTS["LOCKOUT_MINUTES"] * 60)
         raise InvalidMfaCode()
     if not cache.add(f"mfa:done:{nonce}", 1, settings.ACCOUNTS["MFA_LOGIN_MINUTES"] * 60):
         raise MfaChallengeInvalid()
+    lockout.failures_clear(user.email)
     if method == "recovery_code":
         security_event_record(kind=Kind.RECOVERY_CODE_USED, meta=meta, user=user)
     return _login_finish(user=user, meta=meta, mfa_verified=True, method=method)
@@ -643,14 +672,20 @@ def accounts_cleanup(*, now=None) -> dict[str, int]:
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.ACCOUNTS["SESSION_RETENTION_DAYS"])
-    sessions, _ = Session.objects.filter(
+    _, sessions = Session.objects.filter(
         Q(expires_at__lte=now) | Q(revoked_at__lte=cutoff)
     ).delete()
-    tokens, _ = OneTimeToken.objects.filter(
+    _, tokens = OneTimeToken.objects.filter(
         Q(expires_at__lte=now) | Q(used_at__isnull=False)
     ).delete()
-    outstanding, _ = OutstandingToken.objects.filter(expires_at__lte=now).delete()
-    return {"sessions": sessions, "one_time_tokens": tokens, "outstanding_tokens": outstanding}
+    # Blacklist rows cascade from their outstanding token.
+    _, outstanding = OutstandingToken.objects.filter(expires_at__lte=now).delete()
+    return {
+        "sessions": sessions.get("accounts.Session", 0),
+        "one_time_tokens": tokens.get("accounts.OneTimeToken", 0),
+        "outstanding_tokens": outstanding.get("token_blacklist.OutstandingToken", 0),
+        "blacklisted_tokens": outstanding.get("token_blacklist.BlacklistedToken", 0),
+    }
 
 
 @transaction.atomic

@@ -1,10 +1,13 @@
 """Authentication API for single-page apps, served on tenant hosts under /api/v1/auth/."""
 
+import ipaddress
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -34,10 +37,25 @@ from accounts.tokens import SESSION_CLAIM
 from config.pagination import DefaultCursorPagination
 
 
+def client_ip(request) -> str | None:
+    """The client's address, trusting X-Forwarded-For only as far as NUM_PROXIES says
+    (the same rule DRF's throttles use)."""
+    address = request.META.get("REMOTE_ADDR")
+    num_proxies = api_settings.NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if num_proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        address = hops[-min(num_proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
 def request_meta(request) -> services.RequestMeta:
     return services.RequestMeta(
         tenant=request.tenant,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         base_url=f"{request.scheme}://{request.get_host()}",
     )

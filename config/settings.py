@@ -215,6 +215,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # Proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP
+    # (throttling, sessions, security events). 0: only REMOTE_ADDR, so clients cannot spoof it.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),

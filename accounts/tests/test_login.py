@@ -139,3 +139,23 @@ def test_login_on_one_tenant_gives_a_token_refused_on_another(
     response = client_b.get("/api/v1/auth/me/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_wrong_tenant"
+
+
+def test_a_forged_x_forwarded_for_neither_dodges_the_throttle_nor_lands_in_events(client_a):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**original, "auth": "2/min"}
+    try:
+        codes = [
+            client_a.post(
+                LOGIN,
+                {"email": "t@example.com", "password": "Wrong-1x"},
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+            ).status_code
+            for i in range(3)
+        ]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original
+    assert codes == [401, 401, 429]
+    assert set(SecurityEvent.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}

@@ -185,3 +185,23 @@ def test_concurrent_refreshes_of_one_token_yield_exactly_one_success(
     finally:
         _in_thread(lambda: SecurityEvent.objects.filter(email=email).delete())
         _in_thread(lambda: _user_delete(email, tenant_a.schema_name))
+
+
+def test_refresh_records_activity_and_the_client(client_a, signed_in):
+    Session.objects.update(last_activity_at=timezone.now() - timedelta(hours=1))
+    client_a.post(
+        REFRESH, {"refresh": signed_in["refresh"]}, format="json", HTTP_USER_AGENT="Phone/2.0"
+    )
+    session = Session.objects.get(pk=signed_in["session"]["id"])
+    assert timezone.now() - session.last_activity_at < timedelta(seconds=5)
+    assert session.user_agent == "Phone/2.0"
+
+
+def test_deactivated_user_can_neither_refresh_nor_use_the_access_token(client_a, signed_in, bearer):
+    User.objects.filter(email="ann@example.com").update(is_active=False)
+    response = refresh(client_a, signed_in["refresh"])
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "session_revoked"
+    assert Session.objects.get(pk=signed_in["session"]["id"]).rotation_count == 0
+    me = bearer(APIClient(HTTP_HOST="alpha.localhost"), signed_in["access"]).get("/api/v1/auth/me/")
+    assert me.status_code == 401

@@ -136,3 +136,26 @@ def test_resend_bad_input(client_a):
     response = client_a.post(RESEND, {"email": ""}, format="json")
     assert response.status_code == 400
     assert "email" in response.json()["error"]["fields"]
+
+
+def test_the_latest_registration_of_an_unconfirmed_address_wins(
+    client_a, django_capture_on_commit_callbacks, login
+):
+    """Someone squatting an address cannot keep the account once its owner registers."""
+    register(
+        client_a, django_capture_on_commit_callbacks, email="v@example.com", password="Squat-pass-1"
+    )
+    owner = register(
+        client_a,
+        django_capture_on_commit_callbacks,
+        email="v@example.com",
+        password="Owner-pass-22",
+    )
+    assert owner.status_code == 202
+    assert [m.to for m in mail.outbox] == [["v@example.com"], ["v@example.com"]]
+    first_link, second_link = (link_token(m.body) for m in mail.outbox)
+    assert client_a.post(VERIFY, {"token": first_link}).status_code == 400
+    assert client_a.post(VERIFY, {"token": second_link}).status_code == 200
+    assert User.objects.filter(email="v@example.com").count() == 1
+    assert login("v@example.com", "Squat-pass-1").status_code == 401
+    assert login("v@example.com", "Owner-pass-22").status_code == 200
