@@ -94,3 +94,13 @@ class MfaNotEnabled(Conflict):
 class SessionNotFound(NotFound):
     code = "not_found"
     default_message = "Session not found."
+
+
+class NotAMember(Forbidden):
+    code = "not_a_member"
+    default_message = "This account is not a member of this workspace."
+
+
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+    default_message = "This workspace does not accept sign-ups; ask an administrator to invite you."

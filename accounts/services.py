@@ -33,17 +33,20 @@ from accounts.errors import (
     MfaChallengeInvalid,
     MfaNotEnabled,
     MfaNotEnrolled,
+    NotAMember,
     RefreshTokenInvalid,
     RefreshTokenReused,
     RefreshTokenRotated,
     SessionEnded,
     SessionNotFound,
+    SignupClosed,
     WrongPassword,
     WrongTenantToken,
 )
 from accounts.models import OneTimeToken, RecoveryCode, SecurityEvent, Session, TotpDevice, User
 from accounts.sessions import remember_active, remember_revoked, session_group_name
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM, SessionRefreshToken, tokens_for_session
+from tenants.services import membership_admit
 
 Kind = SecurityEvent.Kind
 MFA_SALT = "accounts.mfa-login"
@@ -155,6 +158,8 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
     for unconfirmed ones), and the caller
     answers exactly as for a new address, so registration never reveals who has an account.
     """
+    if not meta.tenant.allow_self_signup:
+        raise SignupClosed()
     email = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email=email).first()
     if existing is not None and existing.email_verified_at is None and existing.is_active:
@@ -168,6 +173,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
         OneTimeToken.objects.filter(
             user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
         ).update(used_at=timezone.now())
+        membership_admit(user=existing, tenant=meta.tenant)
         _verification_send(user=existing, meta=meta)
         return None
     if existing is not None:
@@ -182,6 +188,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
         return None
     _password_validate(password, user=User(email=email, name=name), field_name="password")
     user = User.objects.create_user(email=email, password=password, name=name.strip())
+    membership_admit(user=user, tenant=meta.tenant)
     security_event_record(kind=Kind.REGISTERED, meta=meta, user=user)
     _verification_send(user=user, meta=meta)
     return user
@@ -378,6 +385,14 @@ def _mfa_enabled(user: User) -> bool:
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+def _member_or_admitted(*, user: User, meta: RequestMeta) -> bool:
+    """Sign-in is for members of the host's workspace; open workspaces admit the user."""
+    if membership_admit(user=user, tenant=meta.tenant) is not None or user.is_superuser:
+        return True
+    security_event_record(kind=Kind.LOGIN_FAILED, meta=meta, user=user, data={"why": "not_member"})
+    return False
+
+
 def _login_finish(*, user: User, meta: RequestMeta, mfa_verified: bool, method: str) -> LoginResult:
     with transaction.atomic():
         session, tokens = session_start(
@@ -425,6 +440,8 @@ def login(*, email: str, password: str, meta: RequestMeta, request=None) -> Logi
     if user.email_verified_at is None:
         security_event_record(kind=Kind.LOGIN_UNVERIFIED, meta=meta, user=user)
         raise EmailNotVerified()
+    if not _member_or_admitted(user=user, meta=meta):
+        raise NotAMember()
     if _mfa_enabled(user):
         # The failure count is kept until the second step succeeds: a right password must not
         # reset the count of wrong codes.
@@ -686,6 +703,11 @@ def accounts_cleanup(*, now=None) -> dict[str, int]:
         "outstanding_tokens": outstanding.get("token_blacklist.OutstandingToken", 0),
         "blacklisted_tokens": outstanding.get("token_blacklist.BlacklistedToken", 0),
     }
+
+
+def sessions_revoke_for_tenant(*, user: User, tenant, reason: str) -> int:
+    """Ends every live session of the user on one tenant (e.g. their membership was removed)."""
+    return _sessions_revoke(Session.objects.filter(user=user, tenant=tenant), reason=reason)
 
 
 @transaction.atomic

@@ -9,6 +9,8 @@ from django_tenants.utils import get_public_schema_name
 from config.errors import DomainError
 from tenants.models import Domain, Membership, Tenant
 from tenants.services import (
+    membership_remove,
+    membership_set,
     tenant_create,
     tenant_reactivate,
     tenant_schedule_deletion,
@@ -150,3 +152,14 @@ class MembershipAdmin(PublicSchemaOnlyAdmin):
     search_fields = ["user__email", "tenant__slug"]
     autocomplete_fields = ["user", "tenant"]
     list_per_page = 50
+
+    # Memberships change through the services, so sessions and cached permissions follow.
+    def save_model(self, request, obj, form, change):
+        obj.pk = membership_set(user=obj.user, tenant=obj.tenant, role=obj.role).pk
+
+    def delete_model(self, request, obj):
+        membership_remove(user=obj.user, tenant=obj.tenant)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "tenant"):
+            membership_remove(user=membership.user, tenant=membership.tenant)

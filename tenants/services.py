@@ -109,6 +109,36 @@ def tenant_create(
 
 
 @transaction.atomic
+def membership_remove(*, user, tenant: Tenant) -> bool:
+    """Removes the user from the tenant: their sessions on it end at once (tokens included)
+    and their cached permissions are dropped. Returns False if they were not a member."""
+    from accounts.services import sessions_revoke_for_tenant
+    from rbac.services import membership_changed
+
+    deleted, _ = Membership.objects.filter(user=user, tenant=tenant).delete()
+    if not deleted:
+        return False
+    sessions_revoke_for_tenant(user=user, tenant=tenant, reason="membership_removed")
+    with schema_context(tenant.schema_name):
+        membership_changed(user_id=user.pk)
+    return True
+
+
+def membership_admit(*, user, tenant: Tenant) -> Membership | None:
+    """The user's membership, created as a plain member when the workspace is open.
+
+    None when the user is not a member of a closed workspace. Platform superusers are
+    admitted without a membership (support access).
+    """
+    membership = Membership.objects.filter(user=user, tenant=tenant).first()
+    if membership is not None or user.is_superuser:
+        return membership
+    if not tenant.allow_self_signup:
+        return None
+    return membership_set(user=user, tenant=tenant, role=Membership.Role.MEMBER)
+
+
+@transaction.atomic
 def public_tenant_ensure(*, domain: str | None = None) -> Tenant:
     """The public tenant (schema "public") and its domain; safe to call any number of times."""
     domain = (domain or settings.PUBLIC_DOMAIN).lower()
