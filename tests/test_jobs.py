@@ -170,3 +170,18 @@ def test_readyz_and_jobs_status_see_the_workers(client_a, capsys):
     out = capsys.readouterr().out
     assert "Queues:" in out and "high" in out and "low" in out
     assert f"{queue}@" in out
+
+
+@pytest.mark.django_db
+def test_setup_schedules_creates_each_apps_periodic_work():
+    call_command("setup_schedules")
+    cleanup = PeriodicTask.objects.get(name="Expired sessions and tokens cleanup")
+    assert cleanup.task == "accounts.cleanup" and cleanup.queue == "low"
+    assert cleanup.interval.every == 3600
+
+
+@pytest.mark.django_db
+def test_accounts_cleanup_task_runs():
+    from accounts.tasks import cleanup
+
+    assert set(cleanup.apply().get()) >= {"sessions", "one_time_tokens"}
