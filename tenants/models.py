@@ -15,7 +15,14 @@ class Tenant(TenantMixin):
     slug = models.SlugField(max_length=63, unique=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     is_active = models.BooleanField(default=True)
+    # Open workspaces (shops, communities) let anyone register or sign in on their host and
+    # become a member; closed ones admit only users given a membership by an owner or admin.
+    allow_self_signup = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=200, blank=True)
+    # Set when deletion is requested; the schema is dropped by tenants.tasks.purge_due after it.
+    delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Schemas are created by tenants.services.tenant_create inside its transaction.
     auto_create_schema = True

@@ -1,3 +1,16 @@
-"""REST routes of this app, mounted by config.urls_tenant under /api/v1/."""
+"""REST routes of the uploads app, mounted by config.urls_tenant under /api/v1/files/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from uploads import views
+
+app_name = "uploads"
+
+router = SimpleRouter()
+router.register("", views.FileViewSet, basename="file")
+
+urlpatterns = [
+    path("blob/<str:token>/", views.BlobView.as_view(), name="blob"),
+    *router.urls,
+]

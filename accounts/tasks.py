@@ -1,0 +1,11 @@
+"""Background tasks of the accounts app."""
+
+from celery import shared_task
+
+
+@shared_task(name="accounts.cleanup", acks_late=True)
+def cleanup() -> dict[str, int]:
+    """Deletes expired sessions, spent one-time tokens and expired JWT records (idempotent)."""
+    from accounts.services import accounts_cleanup
+
+    return accounts_cleanup()

@@ -1,0 +1,162 @@
+"""Authentication costs, in process: login (Argon2) and refresh throughput, and the overhead of
+authenticating a request (JWT + session-revocation check) compared with an anonymous one.
+
+Usage: with DATABASE_URL / REDIS_URL set (or the servers `make run` starts),
+`.venv/bin/python bench/auth.py [-n N] [--logins N]`. It creates (once) a tenant "bench-auth"
+(host bench-auth.localhost) and a verified user, runs requests through the full Django stack
+(tenant middleware, DRF, real database and Redis), and prints operations per second.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from accounts.models import Session, User  # noqa: E402
+from accounts.sessions import session_is_active  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import tenant_create  # noqa: E402
+
+HOST = "bench-auth.localhost"
+EMAIL = "bench-auth@example.com"
+PASSWORD = "Bench-password-2024"
+
+
+def setup() -> Tenant:
+    tenant = Tenant.objects.filter(slug="bench-auth").first() or tenant_create(
+        slug="bench-auth", name="Auth benchmark", domain=HOST
+    )
+    user = User.objects.filter(email=EMAIL).first()
+    if user is None:
+        user = User.objects.create_user(email=EMAIL, password=PASSWORD)
+    user.set_password(PASSWORD)  # re-hash with the configured (first) hasher
+    user.email_verified_at = user.email_verified_at or django.utils.timezone.now()
+    user.save()
+    return tenant
+
+
+def timed(label: str, count: int, func) -> list[float]:
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(count):
+        t0 = time.perf_counter()
+        func()
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100) if count >= 2 else latencies * 99
+    print(
+        f"{label:<34} {count / elapsed:9.1f} /s   p50 {q[49] * 1000:8.3f} ms   "
+        f"p99 {q[98] * 1000:8.3f} ms"
+    )
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=2000, help="requests per request benchmark")
+    parser.add_argument("--logins", type=int, default=30)
+    args = parser.parse_args()
+    from django.conf import settings
+
+    setup()
+    connection.set_schema_to_public()
+    print(f"password hasher: {settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}")
+    client = Client(HTTP_HOST=HOST)
+
+    def login():
+        response = client.post(
+            "/api/v1/auth/login/",
+            {"email": EMAIL, "password": PASSWORD},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    # The login throttle would stop a benchmark; measure the work, not the limiter.
+    from rest_framework.throttling import SimpleRateThrottle
+
+    SimpleRateThrottle.THROTTLE_RATES = {**SimpleRateThrottle.THROTTLE_RATES, "auth": None}
+
+    timed("login (Argon2 verify + session)", args.logins, login)
+
+    tokens = login()
+    state = {"refresh": tokens["refresh"]}
+
+    def refresh():
+        response = client.post(
+            "/api/v1/auth/refresh/",
+            {"refresh": state["refresh"]},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        state["refresh"] = response.json()["refresh"]
+
+    timed("refresh (rotation)", args.n // 4, refresh)
+
+    access = login()["access"]
+    authed = Client(HTTP_HOST=HOST, HTTP_AUTHORIZATION=f"Bearer {access}")
+    anonymous = Client(HTTP_HOST=HOST)
+
+    # /api/v1/ skips authentication; /api/v1/tenant/ runs it and reads the membership.
+    def get_anonymous():
+        assert anonymous.get("/api/v1/").status_code == 200
+
+    def get_authenticated():
+        assert authed.get("/api/v1/tenant/").status_code == 200
+
+    timed("GET /api/v1/ (anonymous)", args.n, get_anonymous)
+    timed("GET /api/v1/tenant/ (authenticated)", args.n, get_authenticated)
+    with CaptureQueriesContext(connection) as captured:
+        get_authenticated()
+    session_queries = [q for q in captured.captured_queries if "accounts_session" in q["sql"]]
+    print(f"session-table queries per authenticated request: {len(session_queries)}")
+
+    # The authentication step alone, split into its parts.
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.authentication import TenantJWTAuthentication
+    from accounts.tokens import SESSION_CLAIM
+
+    connection.set_tenant(Tenant.objects.get(slug="bench-auth"))
+    raw = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    backend = TenantJWTAuthentication()
+    session_id = AccessToken(access)[SESSION_CLAIM]
+    n = args.n * 2
+    decode = statistics.median(timed("  JWT decode + verify", n, lambda: AccessToken(access)))
+    check = statistics.median(
+        timed("  session check (cached lookup)", n, lambda: session_is_active(session_id))
+    )
+    whole = statistics.median(
+        timed(
+            "  authenticate() (JWT + check + user)", n, lambda: backend.authenticate(Request(raw))
+        )
+    )
+    print(
+        f"per-request authentication: {whole * 1000:.3f} ms median, of which the "
+        f"revocation check {check * 1000:.3f} ms and JWT {decode * 1000:.3f} ms; "
+        f"the rest is loading the user (one query)"
+    )
+    connection.set_schema_to_public()
+
+    with schema_context("bench_auth"):
+        Session.objects.filter(user__email=EMAIL).delete()
+
+
+if __name__ == "__main__":
+    main()

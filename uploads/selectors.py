@@ -1,0 +1,85 @@
+"""Reads of the uploads app: what a user may see, usage and quota, multipart progress."""
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from uploads import storage
+from uploads.models import File
+
+
+def files_visible_to(*, user) -> QuerySet[File]:
+    """The caller's own live files and the tenant's public files that are ready."""
+    return File.objects.exclude(status=File.Status.DELETED).filter(
+        Q(owner=user) | Q(is_private=False, status=File.Status.READY)
+    )
+
+
+def file_list(
+    *,
+    user,
+    kind: str | None = None,
+    search: str | None = None,
+    mine: bool = False,
+    status: str | None = None,
+    tag: str | None = None,
+) -> QuerySet[File]:
+    files = files_visible_to(user=user)
+    if mine:
+        files = files.filter(owner=user)
+    if kind:
+        files = files.filter(kind=kind)
+    if status:
+        files = files.filter(status=status)
+    if search:
+        files = files.filter(original_name__icontains=search.strip())
+    if tag:
+        files = files.filter(tags__contains=[tag])
+    return files
+
+
+def file_get(*, user, file_id) -> File | None:
+    return files_visible_to(user=user).filter(pk=file_id).first()
+
+
+def _usage(files: QuerySet[File]) -> dict:
+    live = files.exclude(status=File.Status.DELETED)
+    totals = live.aggregate(
+        files=Count("id"),
+        bytes=Coalesce(Sum("size"), 0) + Coalesce(Sum("variants_size"), 0),
+    )
+    by_kind = {
+        row["kind"]: {"files": row["files"], "bytes": row["bytes"]}
+        for row in live.values("kind")
+        .order_by("kind")
+        .annotate(files=Count("id"), bytes=Coalesce(Sum("size"), 0))
+    }
+    return {**totals, "by_kind": by_kind}
+
+
+def user_usage(*, user) -> dict:
+    return _usage(File.objects.filter(owner=user))
+
+
+def tenant_usage() -> dict:
+    return _usage(File.objects.all())
+
+
+def tenant_quota_bytes() -> int:
+    plan = getattr(getattr(connection, "tenant", None), "plan", "free")
+    quotas = settings.UPLOADS_QUOTA_BY_PLAN
+    return quotas.get(plan, quotas["free"])
+
+
+def multipart_parts(*, file: File) -> list[dict]:
+    """Parts S3 has received so far (for resuming an interrupted upload)."""
+    backend = storage.file_storage()
+    client = storage.s3_client(backend)
+    parts: list[dict] = []
+    paginator = client.get_paginator("list_parts")
+    for page in paginator.paginate(
+        Bucket=backend.bucket_name, Key=file.key, UploadId=file.upload_id
+    ):
+        parts.extend(page.get("Parts", []))
+    return parts

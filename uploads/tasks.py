@@ -1,0 +1,66 @@
+"""Background work of the uploads app: image processing, verification of direct uploads, and
+the periodic clean-ups (scheduled by the jobs setup; also `manage.py uploads_cleanup`)."""
+
+import logging
+
+from celery import shared_task
+from django_tenants.utils import get_tenant_model, schema_context
+
+from uploads import services
+from uploads.errors import ProcessingRetryable
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 3
+
+
+def _retry_or_fail(task, file_id: str, exc: ProcessingRetryable) -> None:
+    if task.request.retries >= MAX_RETRIES:
+        services.file_mark_failed(
+            file_id=file_id, error=f"Gave up after {MAX_RETRIES + 1} attempts: {exc}"
+        )
+        return
+    raise task.retry(exc=exc, countdown=10 * 2**task.request.retries)
+
+
+@shared_task(bind=True, name="uploads.process_image", max_retries=MAX_RETRIES)
+def process_image(self, file_id: str) -> str | None:
+    """Strip EXIF, make the WebP and the thumbnail; the file becomes ready (or failed)."""
+    try:
+        file = services.image_process(file_id=file_id)
+    except ProcessingRetryable as exc:
+        return _retry_or_fail(self, file_id, exc)
+    return file.status if file else None
+
+
+@shared_task(bind=True, name="uploads.verify_upload", max_retries=MAX_RETRIES)
+def verify_upload(self, file_id: str) -> str | None:
+    """Check, hash and deduplicate a file uploaded straight to S3."""
+    try:
+        file = services.upload_verify(file_id=file_id)
+    except ProcessingRetryable as exc:
+        return _retry_or_fail(self, file_id, exc)
+    return file.status if file else None
+
+
+def _for_each_tenant(job) -> dict[str, int]:
+    counts = {}
+    for tenant in get_tenant_model().objects.exclude(schema_name="public"):
+        with schema_context(tenant.schema_name):
+            try:
+                counts[tenant.schema_name] = job()
+            except Exception:  # one tenant's failure must not stop the others
+                logger.exception("uploads clean-up failed in %s", tenant.schema_name)
+    return counts
+
+
+@shared_task(name="uploads.delete_expired_files")
+def delete_expired_files() -> dict[str, int]:
+    """Delete every file past its expiry, in every tenant."""
+    return _for_each_tenant(services.files_delete_expired)
+
+
+@shared_task(name="uploads.abort_abandoned_uploads")
+def abort_abandoned_uploads() -> dict[str, int]:
+    """Abort multipart uploads left unfinished, in every tenant."""
+    return _for_each_tenant(services.uploads_abort_abandoned)
