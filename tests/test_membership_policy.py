@@ -25,7 +25,9 @@ def test_registering_on_an_open_workspace_makes_a_member(client_a, tenant_a, pas
 
 
 @pytest.mark.django_db
-def test_a_closed_workspace_refuses_sign_up_and_non_members(client_a, tenant_a, make_user, password):
+def test_a_closed_workspace_refuses_sign_up_and_non_members(
+    client_a, tenant_a, make_user, password
+):
     tenant_a.allow_self_signup = False
     tenant_a.save(update_fields=["allow_self_signup"])
     outbox = len(mail.outbox)
@@ -47,7 +49,9 @@ def test_a_closed_workspace_refuses_sign_up_and_non_members(client_a, tenant_a, 
 
 
 @pytest.mark.django_db
-def test_signing_in_on_an_open_workspace_joins_it(client_b, tenant_a, tenant_b, make_user, password):
+def test_signing_in_on_an_open_workspace_joins_it(
+    client_b, tenant_a, tenant_b, make_user, password
+):
     user = make_user(email="roamer@example.com", tenant=tenant_a)
     response = _login(client_b, "roamer@example.com", password)
     assert response.status_code == 200
