@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
 
+from catalog.extensions import trigram_available
 from catalog.models import (
     SEARCH_CONFIG,
     Category,
@@ -74,6 +75,8 @@ def _corrected(text: str, known: set[str]) -> str | None:
     Known words are the words of product names (SearchWord), so this is a lookup in a small
     table with a trigram index, not a similarity scan over every product.
     """
+    if not trigram_available():
+        return None
     words = _WORD.findall(text.lower())[:8]
     corrected, changed = [], False
     for word in words:

@@ -6,7 +6,10 @@ import django.db.models.deletion
 import django.utils.timezone
 from decimal import Decimal
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
+from django.db import models
+
+from catalog.extensions import AddIndexIfTrigram, create_trigram_extension_sql
 
 
 class Migration(migrations.Migration):
@@ -23,10 +26,8 @@ class Migration(migrations.Migration):
         # search_path = <tenant>, public, so without SCHEMA public the first tenant would get
         # the extension in its own schema and every later tenant (IF NOT EXISTS: already there)
         # could not see gin_trgm_ops. In public, every tenant's search_path finds it.
-        migrations.RunSQL(
-            "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
-            reverse_sql=migrations.RunSQL.noop,
-        ),
+        # Only where the server has it (see catalog/extensions.py).
+        migrations.RunSQL(create_trigram_extension_sql(), reverse_sql=migrations.RunSQL.noop),
         migrations.CreateModel(
             name='Tag',
             fields=[
@@ -177,7 +178,7 @@ class Migration(migrations.Migration):
             model_name='product',
             index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='product_search_gin'),
         ),
-        migrations.AddIndex(
+        AddIndexIfTrigram(
             model_name='product',
             index=django.contrib.postgres.indexes.GinIndex(fields=['name'], name='product_name_trgm', opclasses=['gin_trgm_ops']),
         ),

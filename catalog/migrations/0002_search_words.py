@@ -3,6 +3,8 @@
 import django.contrib.postgres.indexes
 from django.db import migrations, models
 
+from catalog.extensions import AddIndexIfTrigram
+
 
 class Migration(migrations.Migration):
 
@@ -17,8 +19,9 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('word', models.CharField(max_length=100, unique=True)),
             ],
-            options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['word'], name='searchword_trgm', opclasses=['gin_trgm_ops'])],
-            },
+        ),
+        AddIndexIfTrigram(
+            model_name='searchword',
+            index=django.contrib.postgres.indexes.GinIndex(fields=['word'], name='searchword_trgm', opclasses=['gin_trgm_ops']),
         ),
     ]

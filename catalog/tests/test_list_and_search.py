@@ -155,6 +155,17 @@ class TestSearch:
         body = api.get(f"{URL}search/", {"q": "qqqzzz"}).json()
         assert (body["mode"], body["results"]) == ("fulltext", [])
 
+    def test_without_pg_trgm_search_works_without_typo_correction(self, api, in_a, monkeypatch):
+        from catalog import extensions, selectors
+
+        target = ProductFactory(name="Wireless headphones")
+        monkeypatch.setattr(selectors, "trigram_available", lambda: False)
+        exact = api.get(f"{URL}search/", {"q": "wireless headphones"}).json()
+        assert [r["id"] for r in exact["results"]] == [target.id]
+        typo = api.get(f"{URL}search/", {"q": "wireles hedphones"}).json()
+        assert (typo["mode"], typo["results"]) == ("fulltext", [])
+        assert extensions.trigram_available() is True  # the test server has pg_trgm
+
     def test_search_respects_filters_and_soft_delete(self, api, in_a):
         live = ProductFactory(name="Lamp", status="active")
         ProductFactory(name="Lamp", status="draft")
