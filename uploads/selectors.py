@@ -66,6 +66,14 @@ def tenant_usage() -> dict:
     return _usage(File.objects.all())
 
 
+def tenant_used_bytes() -> int:
+    """Bytes counted against the quota: every file not deleted, reserved uploads included."""
+    totals = File.objects.exclude(status=File.Status.DELETED).aggregate(
+        size=Coalesce(Sum("size"), 0), variants=Coalesce(Sum("variants_size"), 0)
+    )
+    return totals["size"] + totals["variants"]
+
+
 def tenant_quota_bytes() -> int:
     plan = getattr(getattr(connection, "tenant", None), "plan", "free")
     quotas = settings.UPLOADS_QUOTA_BY_PLAN

@@ -16,7 +16,14 @@ from rest_framework.views import APIView
 from config.errors import DomainError, error_body
 from tenants.models import Membership
 from uploads import permissions, selectors, services, storage
-from uploads.errors import FileNotFound, FileNotReady, LinkExpired, LinkInvalid, UploadRejected
+from uploads.errors import (
+    FileNotFound,
+    FileNotReady,
+    FileTooLarge,
+    LinkExpired,
+    LinkInvalid,
+    UploadRejected,
+)
 from uploads.handlers import HashingUploadHandler, OversizedUpload
 from uploads.models import File
 from uploads.serializers import (
@@ -28,7 +35,7 @@ from uploads.serializers import (
     MultipartInitiateSerializer,
     UploadOptionsSerializer,
 )
-from uploads.validation import _human
+from uploads.validation import human_size
 
 
 class FileViewSet(viewsets.GenericViewSet):
@@ -114,7 +121,7 @@ class FileViewSet(viewsets.GenericViewSet):
 
     def _upload_one(self, uploaded, limit: int, kwargs: dict) -> tuple[File, bool]:
         if isinstance(uploaded, OversizedUpload):
-            raise services_too_large(limit)
+            raise FileTooLarge(f"The file is larger than the limit of {human_size(limit)}.")
         return services.file_upload(uploaded=uploaded, **kwargs)
 
     def _upload_result(self, uploaded, limit: int, kwargs: dict) -> dict:
@@ -226,7 +233,7 @@ class FileViewSet(viewsets.GenericViewSet):
     def multipart_parts(self, request, pk=None):
         """Parts received so far, and fresh part URLs to resume an interrupted upload."""
         file = self.get_object()
-        services._require_uploading(file)
+        services.require_uploading(file)
         received = [
             {"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]}
             for p in selectors.multipart_parts(file=file)
@@ -252,12 +259,6 @@ class FileViewSet(viewsets.GenericViewSet):
     def multipart_abort(self, request, pk=None):
         services.multipart_abort(file=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def services_too_large(limit: int) -> UploadRejected:
-    from uploads.errors import FileTooLarge
-
-    return FileTooLarge(f"The file is larger than the limit of {_human(limit)}.")
 
 
 class BlobView(APIView):
