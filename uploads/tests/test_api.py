@@ -441,3 +441,46 @@ def test_multipart_needs_s3(api, local_storage):
     )
     assert response.status_code == 501
     assert response.json()["error"]["code"] == "multipart_unavailable"
+
+
+def test_an_oversized_file_in_a_batch_fails_alone(api, local_storage, settings):
+    settings.UPLOADS_MAX_FILE_SIZE = 100
+    files = [
+        SimpleUploadedFile("small.txt", b"small\n"),
+        SimpleUploadedFile("big.txt", b"b" * 500),
+    ]
+    body = api.post(URL, {"files": files}, format="multipart").json()
+    assert [r["ok"] for r in body["results"]] == [True, False]
+    assert body["results"][1]["error"]["code"] == "too_large"
+    assert len(stored(local_storage)) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda: {
+            "file": SimpleUploadedFile("a.txt", b"a"),
+            "files": SimpleUploadedFile("b.txt", b"b"),
+        },
+        lambda: {"file": [SimpleUploadedFile("a.txt", b"a"), SimpleUploadedFile("b.txt", b"b")]},
+    ],
+)
+def test_file_and_files_are_not_mixed(api, local_storage, payload):
+    response = api.post(URL, payload(), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert File.objects.count() == 0
+
+
+def test_a_json_body_is_not_an_upload(api, local_storage):
+    response = api.post(URL, {"file": "aGVsbG8="}, format="json")
+    assert response.status_code == 400
+    assert File.objects.count() == 0
+
+
+def test_non_members_cannot_upload(auth_client, make_user, tenant_a, tenant_b, local_storage):
+    outsider = make_user(email="outsider2@beta.test", tenant=tenant_b)
+    response = upload(auth_client(outsider, tenant_a), PDF)
+    assert response.status_code == 403
+    assert File.objects.count() == 0
+    assert stored(local_storage) == []
