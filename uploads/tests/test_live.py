@@ -1,4 +1,4 @@
-"""A real Celery worker processes an uploaded image in the sender's tenant schema."""
+"""Real processes: a Celery worker processing an image, uvicorn refusing an over-long body."""
 
 import sys
 import uuid
@@ -60,3 +60,24 @@ def test_a_worker_makes_the_variants_and_marks_the_file_ready(tenant_a, tmp_path
     assert set(variants) == {"webp", "thumb"}
     for variant in variants.values():
         assert (tmp_path / "uploads" / variant["key"]).stat().st_size == variant["size"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_uvicorn_refuses_an_over_long_upload_before_reading_it(tenant_a):
+    import httpx
+
+    port = live.free_port()
+    args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
+    args += ["--host", "127.0.0.1", "--log-level", "warning"]
+    env = live.process_env(UPLOADS_MAX_REQUEST_SIZE="10000")
+    with live.running(args, port=port, env=env):
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/files/",
+            headers={"Host": "alpha.localhost"},
+            files={"file": ("big.bin", b"x" * 50_000)},
+        )
+        small = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": "alpha.localhost"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert small.status_code == 200
