@@ -240,6 +240,7 @@ def test_list_filters_and_searches_with_a_constant_number_of_queries(
 ):
     FileFactory.create_batch(3, owner=member, kind="image", original_name="beach.png")
     FileFactory.create_batch(2, owner=member, kind="document", original_name="report.pdf")
+    FileFactory(owner=member, kind="document", original_name="tagged.pdf", tags=["q1", "tax"])
     FileFactory(owner=other_member, is_private=True, kind="image", original_name="secret beach.png")
     FileFactory(
         owner=other_member, is_private=False, kind="image", original_name="shared beach.png"
@@ -251,12 +252,14 @@ def test_list_filters_and_searches_with_a_constant_number_of_queries(
         response = api.get(URL)
     assert response.status_code == 200
     names = [f["name"] for f in response.json()["results"]]
-    assert len(names) == 6
+    assert len(names) == 7
     assert "secret beach.png" not in names and "gone beach.png" not in names
 
     FileFactory.create_batch(10, owner=member)
     with django_assert_num_queries(8):
-        assert len(api.get(URL).json()["results"]) == 16
+        assert len(api.get(URL).json()["results"]) == 17
+    tagged = api.get(URL, {"tag": "tax"}).json()["results"]
+    assert [f["name"] for f in tagged] == ["tagged.pdf"]
 
     images = api.get(URL, {"kind": "image", "search": "BEACH"}).json()["results"]
     assert {f["name"] for f in images} == {"beach.png", "shared beach.png"}
