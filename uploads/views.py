@@ -56,8 +56,8 @@ class FileViewSet(viewsets.GenericViewSet):
         self.check_object_permissions(self.request, file)
         return file
 
-    def _file_response(self, file: File, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(file).data, status=code)
+    def _file_response(self, file: File) -> Response:
+        return Response(self.get_serializer(file).data)
 
     # --- Collection ---------------------------------------------------------------------
 
@@ -67,9 +67,6 @@ class FileViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         files = selectors.file_list(user=request.user, **query.validated_data)
         page = self.paginate_queryset(files)
-        return self.get_paginator_response(page)
-
-    def get_paginator_response(self, page):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: FileSerializer})
@@ -80,11 +77,9 @@ class FileViewSet(viewsets.GenericViewSet):
         single = request.FILES.getlist("file")
         many = request.FILES.getlist("files")
         options = UploadOptionsSerializer(data=request.data)
-        valid = options.is_valid()
         uploads = single + many
         try:
-            if not valid:
-                options.is_valid(raise_exception=True)
+            options.is_valid(raise_exception=True)
             if bool(single) == bool(many) or len(single) > 1:
                 raise UploadRejected(
                     'Send one file in the field "file", or several in the field "files".',
