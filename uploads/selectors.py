@@ -4,15 +4,21 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from uploads import storage
 from uploads.models import File
 
 
 def files_visible_to(*, user) -> QuerySet[File]:
-    """The caller's own live files and the tenant's public files that are ready."""
-    return File.objects.exclude(status=File.Status.DELETED).filter(
-        Q(owner=user) | Q(is_private=False, status=File.Status.READY)
+    """The caller's own live files and the tenant's public files that are ready.
+
+    A file past its expiry is gone for the API at once, before the clean-up removes it.
+    """
+    return (
+        File.objects.exclude(status=File.Status.DELETED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .filter(Q(owner=user) | Q(is_private=False, status=File.Status.READY))
     )
 
 

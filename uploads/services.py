@@ -67,11 +67,16 @@ def _clean_tags(tags: list | None) -> list[str]:
 
 
 def _existing_copy(*, owner, sha256: str) -> File | None:
-    return (
+    """The owner's live file with these bytes; one past its expiry is deleted, not reused."""
+    existing = (
         File.objects.filter(owner=owner, sha256=sha256)
         .exclude(status__in=[File.Status.DELETED, File.Status.FAILED])
         .first()
     )
+    if existing is not None and existing.expires_at and existing.expires_at <= timezone.now():
+        file_delete(file=existing)
+        return None
+    return existing
 
 
 def _initial_status(kind: str) -> str:

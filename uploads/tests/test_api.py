@@ -487,3 +487,22 @@ def test_non_members_cannot_upload(auth_client, make_user, tenant_a, tenant_b, l
     assert response.status_code == 403
     assert File.objects.count() == 0
     assert stored(local_storage) == []
+
+
+def test_an_expired_file_is_gone_before_the_clean_up_runs(api, member, local_storage):
+    expired = FileFactory(owner=member, expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.get(f"{URL}{expired.id}/").status_code == 404
+    assert api.get(f"{URL}{expired.id}/download/").status_code == 404
+    assert api.get(URL).json()["results"] == []
+
+
+def test_uploading_the_bytes_of_an_expired_file_stores_them_anew(
+    api, local_storage, django_capture_on_commit_callbacks
+):
+    first = upload(api, PDF, expires_in_hours="1").json()
+    File.objects.filter(pk=first["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = upload(api, PDF)
+    assert second.status_code == 201 and second.json()["id"] != first["id"]
+    assert File.objects.get(pk=first["id"]).status == "deleted"
+    assert len(stored(local_storage)) == 1
