@@ -12,19 +12,25 @@ TENANT_B = {"slug": "beta", "name": "Beta Inc", "domain": "beta.localhost"}
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """After the test database is migrated, create (and commit) the public tenant and two tenants.
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Creates the test database (always, even when only live-process tests run), then the public
+    tenant and two tenants, committed.
 
     Tenant schemas are expensive to migrate, so they are made once per session and shared; tests
     write inside a transaction that is rolled back, so the tenants stay clean between tests.
     """
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.services import public_tenant_ensure, tenant_create
 
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         public_tenant_ensure(domain="localhost")
         for spec in (TENANT_A, TENANT_B):
-            tenant_create(**spec)
+            tenant_create(**spec, verbosity=0)
     yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +141,27 @@ def _uploads_in_a_temporary_directory(tmp_path_factory):
     }
     with override_settings(STORAGES={**settings.STORAGES, "uploads": uploads}):
         yield
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """committed(fn) runs fn outside the test transaction (visible to uvicorn/celery processes)
+    and returns its result; every object created this way is deleted after the test.
+
+    Only for tests without the `db` fixture (and fixtures that use it): inside the test
+    transaction the rows would stay invisible to other processes."""
+    created = []
+
+    def run(fn):
+        with django_db_blocker.unblock():
+            obj = fn()
+        created.append(obj)
+        return obj
+
+    yield run
+    with django_db_blocker.unblock():
+        for obj in reversed(created):
+            # A raw delete: the ORM's cascade would look for tenant tables (e.g. guardian's)
+            # from the public schema. Rows of these tests live in public tables only.
+            rows = type(obj).objects.filter(pk=obj.pk)
+            rows._raw_delete(rows.db)

@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import User
+from accounts.models import OneTimeToken, RecoveryCode, SecurityEvent, Session, TotpDevice, User
+from accounts.services import session_revoke
 from tenants.admin import PublicSchemaOnlyAdmin
 
 
@@ -40,3 +41,103 @@ class UserAdmin(PublicSchemaOnlyAdmin, BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
     )
     filter_horizontal = ("groups",)
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Users own rows in every tenant schema they belong to; a plain cascade from the public
+        # schema cannot reach those, so accounts are deactivated here, not deleted.
+        return False
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate(self, request, queryset):
+        from accounts.services import users_deactivate
+
+        count = users_deactivate(users=queryset)
+        self.message_user(request, f"Deactivated {count} user(s).")
+
+
+class ReadOnlyAdmin(PublicSchemaOnlyAdmin):
+    """Records written only by the accounts services: visible, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "user",
+        "tenant",
+        "ip_address",
+        "created_at",
+        "last_activity_at",
+        "expires_at",
+        "revoked_at",
+        "revoke_reason",
+    ]
+    list_filter = ["revoke_reason", "tenant"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__email", "ip_address", "=id"]
+    exclude = ["refresh_jti", "previous_refresh_jti"]
+    actions = ["revoke_sessions"]
+    list_per_page = 50
+
+    @admin.action(description="Revoke the selected sessions")
+    def revoke_sessions(self, request, queryset):
+        count = 0
+        for session in queryset.select_related("user").filter(revoked_at__isnull=True):
+            session_revoke(session=session, reason="revoked_by_admin")
+            count += 1
+        self.message_user(request, f"{count} session(s) revoked.")
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the revoke action; every field stays read-only.
+        return PublicSchemaOnlyAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "email", "user", "tenant", "ip_address"]
+    list_filter = ["kind", "tenant"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["email", "user__email", "ip_address"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+
+
+@admin.register(OneTimeToken)
+class OneTimeTokenAdmin(ReadOnlyAdmin):
+    list_display = ["user", "purpose", "created_at", "expires_at", "used_at"]
+    list_filter = ["purpose"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    exclude = ["token_hash"]
+    list_per_page = 50
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created_at", "confirmed_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    exclude = ["secret", "last_used_step"]
+    list_per_page = 50
+
+
+@admin.register(RecoveryCode)
+class RecoveryCodeAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created_at", "used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    exclude = ["code_hash"]
+    list_per_page = 50

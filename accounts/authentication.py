@@ -1,17 +1,67 @@
-"""REST authentication: a Bearer JWT that is valid only on the tenant host it was issued for."""
+"""Access-token authentication: a Bearer JWT valid only on its tenant's host and while its
+session lives (the session check is one cached lookup, see accounts.sessions)."""
 
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.tokens import TENANT_CLAIM
+from accounts.sessions import session_is_active
+from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM
+
+
+def check_access_token_claims(token, *, schema_name: str) -> UUID:
+    """Raises AuthenticationFailed unless the token belongs to this tenant and a live session."""
+    if token.get(TENANT_CLAIM) != schema_name:
+        raise AuthenticationFailed(
+            "This token was issued for another workspace.", code="token_wrong_tenant"
+        )
+    try:
+        session_id = UUID(str(token.get(SESSION_CLAIM)))
+    except ValueError:
+        raise AuthenticationFailed("This token has no session.", code="token_not_valid") from None
+    if not session_is_active(session_id):
+        raise AuthenticationFailed("This session has ended; sign in again.", code="session_revoked")
+    return session_id
 
 
 class TenantJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
-        if token.get(TENANT_CLAIM) != connection.schema_name:
-            raise AuthenticationFailed(
-                "This token was issued for another workspace.", code="token_wrong_tenant"
-            )
+        check_access_token_claims(token, schema_name=connection.schema_name)
         return token
+
+
+def user_for_access_token(raw: str | bytes, *, schema_name: str):
+    """Authenticates a raw access token outside DRF (websocket consumers, workers).
+
+    Returns (user, session_id) or raises rest_framework_simplejwt.exceptions.AuthenticationFailed
+    (InvalidToken is a subclass) with `.detail.code` one of "token_not_valid",
+    "token_wrong_tenant", "session_revoked", "user_inactive" or "user_not_found".
+
+    Run it in a thread that may use the database (e.g. through tenants.db.tenant_sync_to_async);
+    users are global, so the schema the connection is on does not matter. A long-lived
+    connection should check `accounts.sessions.session_is_active(session_id)` again
+    periodically, or join the group `accounts.sessions.session_group_name(schema_name=...,
+    session_id=...)`, which receives {"type": "session.revoked", "session_id": "..."} when the
+    session is revoked (logout, logout-all, refresh-token reuse, password change or reset).
+    """
+    if isinstance(raw, str):
+        raw = raw.encode()
+    try:
+        token = AccessToken(raw)
+    except TokenError as exc:
+        raise InvalidToken({"detail": str(exc), "code": "token_not_valid"}) from exc
+    session_id = check_access_token_claims(token, schema_name=schema_name)
+    User = get_user_model()
+    try:
+        user = User.objects.get(**{api_settings.USER_ID_FIELD: token[api_settings.USER_ID_CLAIM]})
+    except (User.DoesNotExist, KeyError, ValueError):
+        raise AuthenticationFailed("User not found.", code="user_not_found") from None
+    if not user.is_active:
+        raise AuthenticationFailed("User is inactive.", code="user_inactive")
+    return user, session_id

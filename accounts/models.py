@@ -61,3 +61,150 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email
+
+
+class Session(models.Model):
+    """One signed-in device: a refresh-token chain bound to a tenant.
+
+    Only the refresh token whose jti equals `refresh_jti` is accepted; each refresh replaces it
+    with a conditional UPDATE, so concurrent refreshes of one token yield exactly one success.
+    Access tokens carry the session id; their per-request check is a cached state lookup
+    (accounts.sessions), never a query.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="auth_sessions"
+    )
+    refresh_jti = models.CharField(max_length=64)
+    previous_refresh_jti = models.CharField(max_length=64, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    rotation_count = models.PositiveIntegerField(default=0)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    mfa_verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "tenant", "-created_at"], name="session_user_tenant_idx"),
+            models.Index(fields=["expires_at"], name="session_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.tenant_id} ({self.id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class OneTimeToken(models.Model):
+    """Single-use tokens sent by email (email verification, password reset); stored as SHA-256."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email", "Verify email"
+        RESET_PASSWORD = "reset_password", "Reset password"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="onetimetoken_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.user_id}"
+
+
+class TotpDevice(models.Model):
+    """The user's TOTP authenticator; MFA is on once it is confirmed."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last accepted 30-second step: a code is never accepted twice.
+    last_used_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"TOTP for {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recoverycode_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
+
+
+class SecurityEvent(models.Model):
+    """Append-only audit trail of authentication events (read-only in the admin)."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        EMAIL_VERIFIED = "email_verified", "Email verified"
+        LOGIN_SUCCEEDED = "login_succeeded", "Login succeeded"
+        LOGIN_FAILED = "login_failed", "Login failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        LOGIN_UNVERIFIED = "login_unverified", "Login refused: email not verified"
+        MFA_FAILED = "mfa_failed", "MFA code rejected"
+        LOGOUT = "logout", "Logout"
+        LOGOUT_ALL = "logout_all", "Logout everywhere"
+        SESSION_REVOKED = "session_revoked", "Session revoked"
+        TOKEN_REUSE = "token_reuse", "Refresh token reused"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        MFA_ENABLED = "mfa_enabled", "MFA enabled"
+        MFA_DISABLED = "mfa_disabled", "MFA disabled"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "Recovery codes regenerated"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="security_events"
+    )
+    email = models.EmailField(blank=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+    )
+    session_id = models.UUIDField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="secevent_user_idx"),
+            models.Index(fields=["kind", "-created_at"], name="secevent_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.email or self.user_id}"

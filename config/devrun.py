@@ -112,6 +112,7 @@ def main() -> None:
         manage("migrate_schemas", "--executor", "standard", "-v", "0", env=env)
         say("seeding the demo tenant ...")
         manage("seed_demo", env=env)
+        manage("setup_schedules", env=env)
 
         python = sys.executable
         commands = {

@@ -6,6 +6,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from config.jobs import broker_reachable, live_workers
+
 
 def healthz(request):
     """Liveness: the process answers. No dependency is touched."""
@@ -24,11 +26,27 @@ def _check_redis() -> None:
         raise RuntimeError("no PONG")
 
 
+def _check_broker() -> None:
+    broker_reachable()
+
+
+def _check_workers() -> None:
+    if not live_workers(timeout=0.5):
+        raise RuntimeError("no worker answered")
+
+
 def readyz(request):
-    """Readiness: PostgreSQL and Redis answer. 503 with the failing checks otherwise."""
+    """Readiness: PostgreSQL, Redis and the Celery broker answer; 503 naming the failing checks.
+
+    With ?workers=1 at least one Celery worker must answer a ping too (for deploy pipelines);
+    by default web readiness does not wait on workers.
+    """
     checks = {}
     healthy = True
-    for name, check in (("postgres", _check_postgres), ("redis", _check_redis)):
+    probes = [("postgres", _check_postgres), ("redis", _check_redis), ("broker", _check_broker)]
+    if request.GET.get("workers") in ("1", "true"):
+        probes.append(("workers", _check_workers))
+    for name, check in probes:
         started = time.perf_counter()
         try:
             check()

@@ -86,6 +86,13 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
+# Self-service sign-up creates workspaces at <slug>.<TENANT_BASE_DOMAIN>.
+TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
+# New tenant schemas are cloned from a migrated template schema (tenants/template.py) instead of
+# running every migration; the template is rebuilt automatically when a migration is missing.
+TENANT_CREATION_FAKES_MIGRATIONS = env.bool("TENANT_CLONE_TEMPLATE", default=True)
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_DELETION_GRACE_DAYS = env.int("TENANT_DELETION_GRACE_DAYS", default=30)
 # The public tenant answers on these hosts (platform admin, sign-up, health checks).
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
@@ -126,6 +133,16 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A psycopg connection pool per process (Django 5.1+) saves a PostgreSQL connection set-up per
+# request; django-tenants resets the search path whenever a connection is handed out again.
+DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=0)
+if DATABASE_POOL_MAX:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX,
+        "timeout": 10,
+    }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,6 +157,14 @@ CACHES = {
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
+}
+
+# Platform-wide authentication state (session revocation, lockouts): users and sessions are
+# global, so these keys are not prefixed with the current schema.
+CACHES["auth"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
 
 CHANNEL_LAYERS = {
@@ -172,6 +197,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.LettersAndDigitsValidator"},
 ]
 GUARDIAN_ANONYMOUS_USER_NAME = None
 
@@ -191,6 +217,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
+        "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "user": env.str("THROTTLE_USER_RATE", default="1000/min"),
         "anon": env.str("THROTTLE_ANON_RATE", default="200/min"),
     },
@@ -213,6 +240,25 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# --- Accounts (accounts app) -----------------------------------------------------------------
+ACCOUNTS = {
+    "EMAIL_VERIFICATION_HOURS": env.int("ACCOUNTS_EMAIL_VERIFICATION_HOURS", default=24),
+    "PASSWORD_RESET_MINUTES": env.int("ACCOUNTS_PASSWORD_RESET_MINUTES", default=60),
+    "LOCKOUT_ATTEMPTS": env.int("ACCOUNTS_LOCKOUT_ATTEMPTS", default=5),
+    "LOCKOUT_MINUTES": env.int("ACCOUNTS_LOCKOUT_MINUTES", default=30),
+    # A refresh token presented again within this many seconds of its rotation is refused
+    # without revoking the session (two tabs refreshing at once); later reuse revokes it.
+    "REFRESH_REUSE_GRACE_SECONDS": env.int("ACCOUNTS_REFRESH_REUSE_GRACE_SECONDS", default=10),
+    "MFA_LOGIN_MINUTES": 5,
+    "MFA_MAX_ATTEMPTS": 5,
+    "RECOVERY_CODES": 10,
+    "TOTP_ISSUER": env.str("ACCOUNTS_TOTP_ISSUER", default="Platform"),
+    # SPA routes the emailed links open on the tenant host.
+    "VERIFY_EMAIL_PATH": env.str("ACCOUNTS_VERIFY_EMAIL_PATH", default="/verify-email"),
+    "RESET_PASSWORD_PATH": env.str("ACCOUNTS_RESET_PASSWORD_PATH", default="/reset-password"),
+    "SESSION_RETENTION_DAYS": env.int("ACCOUNTS_SESSION_RETENTION_DAYS", default=30),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Platform API",
     "DESCRIPTION": "Multi-tenant platform REST API. Every path is served on a tenant host.",
@@ -225,21 +271,54 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get their own schema names (apps add theirs here).
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "FileStatusEnum": "uploads.models.File.Status",
+    },
 }
 
 # --- Background jobs ------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# Unacknowledged messages (a worker died mid-task) are delivered again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_CACHE_BACKEND = "default"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "config.beat:LeaderDatabaseScheduler"
+# Priority queues: auth emails and webhooks first, reports and image work last.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+PLATFORM_TASK_QUEUES = ["high", "default", "low"]
+CELERY_TASK_ROUTES = {
+    "accounts.*": {"queue": "high"},
+    "billing.webhook*": {"queue": "high"},
+    "notifications.send*": {"queue": "high"},
+    "orders.report*": {"queue": "low"},
+    "uploads.process*": {"queue": "low"},
+    "*.report*": {"queue": "low"},
+}
+# Tasks are idempotent, so a message is acknowledged only after its task finished: a worker
+# killed mid-task loses nothing; the message is delivered again to another worker.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+# Defaults for every task's retries (a task opts in with autoretry_for or self.retry()).
+CELERY_TASK_ANNOTATIONS = {
+    "*": {
+        "retry_backoff": True,
+        "retry_backoff_max": 600,
+        "retry_jitter": True,
+        "max_retries": 5,
+    }
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TIMEZONE = "UTC"
 
 # --- Email ----------------------------------------------------------------------------------

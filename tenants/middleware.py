@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware as BaseTenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model, remove_www
 
@@ -21,6 +22,8 @@ class TenantMainMiddleware(BaseTenantMainMiddleware):
             return response
         tenant = request.tenant
         if not tenant.is_active and tenant.schema_name != "public":
+            if "text/html" in request.headers.get("Accept", ""):
+                return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
             return error_response(
                 "tenant_suspended", f'The workspace "{tenant.slug}" is suspended.', 403
             )

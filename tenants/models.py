@@ -16,6 +16,10 @@ class Tenant(TenantMixin):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=200, blank=True)
+    # Set when deletion is requested; the schema is dropped by tenants.tasks.purge_due after it.
+    delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Schemas are created by tenants.services.tenant_create inside its transaction.
     auto_create_schema = True

@@ -1,13 +1,18 @@
 """Every write to tenants, domains and memberships."""
 
 import re
+from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Membership, Tenant
+from tenants.template import clone_constraint_names_align, template_schema_refresh
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "template"}
@@ -20,9 +25,14 @@ def schema_name_for(slug: str) -> str:
     return slug.replace("-", "_")
 
 
-def _validate(*, slug: str, name: str, domain: str) -> None:
+def tenant_validate(*, slug: str, name: str, domain: str) -> None:
     fields = {}
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or slug.startswith("pg-"):
+    if (
+        not SLUG_RE.match(slug)
+        or slug in RESERVED_SLUGS
+        or slug.startswith("pg-")
+        or schema_name_for(slug) == settings.TENANT_BASE_SCHEMA
+    ):
         fields["slug"] = [
             "Use 3-63 lowercase letters, digits and hyphens, starting with a letter; "
             "reserved names are not allowed."
@@ -45,9 +55,14 @@ def _validate(*, slug: str, name: str, domain: str) -> None:
 
 
 def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
+    from rbac.services import membership_changed
+
     membership, _ = Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )
+    # The membership role is the user's base RBAC role in the tenant: drop their cached rules.
+    with schema_context(tenant.schema_name):
+        membership_changed(user_id=user.pk)
     return membership
 
 
@@ -60,6 +75,7 @@ def tenant_create(
     owner_email: str | None = None,
     owner_password: str | None = None,
     plan: str = Tenant.Plan.FREE,
+    verbosity: int = 1,
 ) -> Tenant:
     """Creates the tenant, its schema (migrated), its primary domain and its owner's membership.
 
@@ -67,12 +83,21 @@ def tenant_create(
     """
     slug = slug.strip().lower()
     domain = domain.strip().lower()
-    _validate(slug=slug, name=name, domain=domain)
+    tenant_validate(slug=slug, name=name, domain=domain)
     if plan not in Tenant.Plan.values:
         raise InvalidTenant(fields={"plan": [f"Choose one of {', '.join(Tenant.Plan.values)}."]})
+    cloning = settings.TENANT_CREATION_FAKES_MIGRATIONS
+    if cloning:
+        template_schema_refresh(verbosity=verbosity)
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
-    tenant.save()
+    tenant.save(verbosity=verbosity)
+    if cloning:
+        clone_constraint_names_align(schema_name=tenant.schema_name)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name):
+        from rbac.services import rbac_sync
+
+        rbac_sync()  # default roles and the platform's resources and permissions
     if owner_email:
         User = get_user_model()
         email = User.objects.normalize_email(owner_email).lower()
@@ -92,4 +117,88 @@ def public_tenant_ensure(*, domain: str | None = None) -> Tenant:
         tenant = Tenant(schema_name="public", slug="public", name="Platform")
         tenant.save(verbosity=0)
     Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant, "is_primary": True})
+    return tenant
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    """Every request and websocket on the tenant's hosts gets 403 until it is reactivated."""
+    if tenant.schema_name == get_public_schema_name():
+        raise InvalidTenant("The public tenant cannot be suspended.")
+    tenant.is_active = False
+    tenant.suspended_at = timezone.now()
+    tenant.suspension_reason = reason[:200]
+    tenant.save(update_fields=["is_active", "suspended_at", "suspension_reason"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_reactivate(*, tenant: Tenant) -> Tenant:
+    """Lifts a suspension and cancels a scheduled deletion."""
+    tenant.is_active = True
+    tenant.suspended_at = None
+    tenant.suspension_reason = ""
+    tenant.delete_after = None
+    tenant.save(update_fields=["is_active", "suspended_at", "suspension_reason", "delete_after"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_schedule_deletion(*, tenant: Tenant, grace_days: int | None = None) -> Tenant:
+    """Suspends the tenant now; its schema and rows are dropped after the grace period."""
+    grace = settings.TENANT_DELETION_GRACE_DAYS if grace_days is None else grace_days
+    tenant_suspend(tenant=tenant, reason="Deletion requested")
+    tenant.delete_after = timezone.now() + timedelta(days=grace)
+    tenant.save(update_fields=["delete_after"])
+    return tenant
+
+
+def tenants_purge_due(*, now=None) -> list[str]:
+    """Drops the schema and rows of every tenant whose deletion grace period has passed.
+
+    One transaction per tenant, so one failure does not keep the others alive.
+    """
+    now = now or timezone.now()
+    purged = []
+    due = Tenant.objects.filter(delete_after__isnull=False, delete_after__lte=now, is_active=False)
+    for tenant in due.exclude(schema_name=get_public_schema_name()):
+        with transaction.atomic():
+            locked = Tenant.objects.select_for_update(skip_locked=True).filter(pk=tenant.pk).first()
+            if locked is None or locked.delete_after is None or locked.delete_after > now:
+                continue
+            slug = locked.slug
+            locked.delete(force_drop=True)
+            purged.append(slug)
+    return purged
+
+
+def tenant_signup(
+    *, name: str, slug: str, owner_email: str, owner_password: str, owner_name: str = ""
+) -> Tenant:
+    """Self-service sign-up on the public host: a new workspace at <slug>.<TENANT_BASE_DOMAIN>
+    owned by the signing-up user (created, or an existing account proven by its password)."""
+    User = get_user_model()
+    email = User.objects.normalize_email(owner_email).strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        if not existing.is_active or not existing.check_password(owner_password):
+            raise InvalidTenant(
+                "Sign in details are not valid.",
+                fields={"owner_password": ["Not valid for this email address."]},
+            )
+    else:
+        candidate = User(email=email, name=owner_name)
+        try:
+            password_validation.validate_password(owner_password, user=candidate)
+        except DjangoValidationError as exc:
+            raise InvalidTenant(
+                "The password is too weak.", fields={"owner_password": list(exc.messages)}
+            ) from exc
+    domain = f"{slug.strip().lower()}.{settings.TENANT_BASE_DOMAIN}"
+    with transaction.atomic():
+        tenant = tenant_create(slug=slug, name=name, domain=domain, verbosity=0)
+        owner = existing or User.objects.create_user(
+            email=email, password=owner_password, name=owner_name
+        )
+        membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
     return tenant

@@ -6,4 +6,5 @@ from tenants import views
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="public-api-root"),
+    path("tenants/", views.SignupView.as_view(), name="tenant-signup"),
 ]

@@ -141,3 +141,19 @@ def test_unknown_api_path_is_a_json_404(client_a):
     response = client_a.get("/api/v1/does-not-exist/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_platform_admin_deactivates_users_instead_of_deleting(tenant_a, make_user):
+    admin = make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    target = make_user(email="leaver@example.com", tenant=tenant_a)
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_login(admin)
+    assert client.get(f"/admin/accounts/user/{target.pk}/delete/").status_code == 403
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "deactivate", "_selected_action": [str(target.pk)]},
+    )
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.is_active is False

@@ -1,0 +1,13 @@
+"""Deletes expired sessions, spent one-time tokens and expired blacklisted refresh tokens."""
+
+from django.core.management.base import BaseCommand
+
+from accounts.services import accounts_cleanup
+
+
+class Command(BaseCommand):
+    help = "Delete expired or long-revoked sessions and expired tokens (run periodically)."
+
+    def handle(self, *args, **options):
+        counts = accounts_cleanup()
+        self.stdout.write(", ".join(f"{name}: {count}" for name, count in counts.items()))

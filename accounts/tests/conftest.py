@@ -1,0 +1,51 @@
+"""Fixtures of the accounts tests."""
+
+import re
+from datetime import UTC, datetime
+
+import pyotp
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request, settings):
+    """Argon2 costs ~0.3 s a hash; tests that do not request `argon2` use a fast hasher."""
+    if "argon2" not in request.fixturenames:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def argon2():
+    """Request this to keep the configured (Argon2) password hashers."""
+
+
+@pytest.fixture
+def login(client_a):
+    """login(email, password, client=client_a) -> the response of POST /api/v1/auth/login/."""
+
+    def do(email, password, client=None):
+        return (client or client_a).post(
+            "/api/v1/auth/login/", {"email": email, "password": password}, format="json"
+        )
+
+    return do
+
+
+@pytest.fixture
+def bearer():
+    """bearer(client, access) -> the client, sending that access token."""
+
+    def set_token(client, access):
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return client
+
+    return set_token
+
+
+def link_token(body: str) -> str:
+    return re.search(r"\?token=([A-Za-z0-9_\-]+)", body).group(1)
+
+
+def totp_code(secret: str, offset_steps: int = 0) -> str:
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(datetime.now(UTC)) + offset_steps)

@@ -1,0 +1,94 @@
+"""Tenant provisioning: clone from the template schema vs run every migration, and a no-op
+migrate_schemas over many tenants.
+
+Usage: .venv/bin/python bench/tenant_provisioning.py [--tenants 200] [--samples 5]
+Uses a scratch database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
+platform_bench) that it drops and recreates. Prints seconds per tenant and the migrate time.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/platform_bench")
+os.environ["DATABASE_URL"] = URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    base, name = URL.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=5)
+    args = parser.parse_args()
+
+    recreate_database()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from tenants.services import public_tenant_ensure, tenant_create
+    from tenants.template import template_schema_refresh
+
+    print("migrating the public schema ...", flush=True)
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    public_tenant_ensure()
+
+    def create(prefix: str, count: int) -> list[float]:
+        times = []
+        for i in range(count):
+            started = time.perf_counter()
+            tenant_create(
+                slug=f"{prefix}{i}", name=prefix, domain=f"{prefix}{i}.bench", verbosity=0
+            )
+            times.append(time.perf_counter() - started)
+        return times
+
+    settings.TENANT_CREATION_FAKES_MIGRATIONS = False
+    migrated = create("migrated", args.samples)
+    settings.TENANT_CREATION_FAKES_MIGRATIONS = True
+    started = time.perf_counter()
+    template_schema_refresh()
+    template_build = time.perf_counter() - started
+    cloned = create("cloned", args.samples)
+    print(f"create by migrations: median {statistics.median(migrated):.3f} s/tenant")
+    print(
+        f"create by cloning:    median {statistics.median(cloned):.3f} s/tenant "
+        f"(template build once: {template_build:.2f} s)"
+    )
+
+    remaining = args.tenants - 2 * args.samples
+    print(f"creating {remaining} more tenants by cloning ...", flush=True)
+    started = time.perf_counter()
+    for i in range(remaining):
+        tenant_create(slug=f"tenant{i}", name="t", domain=f"tenant{i}.bench", verbosity=0)
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1}/{remaining}", flush=True)
+    print(f"  {remaining} tenants in {time.perf_counter() - started:.1f} s")
+
+    for executor in ("standard", "multiprocessing"):
+        started = time.perf_counter()
+        call_command("migrate_schemas", interactive=False, verbosity=0, executor=executor)
+        print(
+            f"no-op migrate_schemas over {args.tenants} tenants ({executor}): "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()

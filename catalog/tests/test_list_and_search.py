@@ -1,0 +1,206 @@
+"""Product lists: filters, sorting, keyset pagination, constant query count, search."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from catalog.pagination import encode_cursor
+from catalog.tests.factories import CategoryFactory, ProductFactory, TagFactory
+
+URL = "/api/v1/catalog/products/"
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(response):
+    assert response.status_code == 200, response.json()
+    return [row["id"] for row in response.json()["results"]]
+
+
+def _walk(api, params, page_size):
+    """Follows `next` links to the end; returns every id seen, in order."""
+    ids, url, data = [], URL, {**params, "page_size": page_size}
+    while url:
+        response = api.get(url, data)
+        ids += _ids(response)
+        url, data = response.json()["next"], None
+    return ids
+
+
+class TestFilters:
+    def test_each_filter(self, api, in_a):
+        shoes = CategoryFactory(name="Shoes")
+        running = CategoryFactory(name="Running", parent=shoes)
+        trail = CategoryFactory(name="Trail", parent=running)
+        other = CategoryFactory(name="Hats")
+        red = TagFactory(name="red")
+        p1 = ProductFactory(category=shoes, price=Decimal("10"), stock_quantity=0)
+        p2 = ProductFactory(
+            category=trail, price=Decimal("50"), compare_at_price=Decimal("80"), type="digital"
+        )
+        p3 = ProductFactory(category=other, price=Decimal("90"), status="draft")
+        p2.tags.add(red)
+        assert set(_ids(api.get(URL, {"category": shoes.id}))) == {p1.id, p2.id}
+        assert set(_ids(api.get(URL, {"category": running.id}))) == {p2.id}
+        assert set(_ids(api.get(URL, {"status": "draft"}))) == {p3.id}
+        assert set(_ids(api.get(URL, {"type": "digital"}))) == {p2.id}
+        assert set(_ids(api.get(URL, {"min_price": "20", "max_price": "60"}))) == {p2.id}
+        assert set(_ids(api.get(URL, {"tags": f"{red.id},999"}))) == {p2.id}
+        assert set(_ids(api.get(URL, {"in_stock": "false"}))) == {p1.id}
+        assert set(_ids(api.get(URL, {"in_stock": "true"}))) == {p2.id, p3.id}
+        assert set(_ids(api.get(URL, {"on_sale": "true"}))) == {p2.id}
+        assert set(_ids(api.get(URL, {"on_sale": "false"}))) == {p1.id, p3.id}
+
+    @pytest.mark.parametrize(
+        "params, field",
+        [
+            ({"status": "bogus"}, "status"),
+            ({"category": "999999"}, "category"),
+            ({"min_price": "cheap"}, "min_price"),
+            ({"ordering": "colour"}, "ordering"),
+            ({"cursor": "not-a-cursor"}, "cursor"),
+            ({"page_size": "0"}, "page_size"),
+        ],
+    )
+    def test_bad_filters_are_400(self, api, in_a, params, field):
+        response = api.get(URL, params)
+        assert response.status_code == 400
+        assert field in response.json()["error"]["fields"]
+
+    def test_cursor_of_another_ordering_is_refused(self, api, in_a):
+        cursor = encode_cursor(sort="price", value="1.00", row_id=1)
+        response = api.get(URL, {"cursor": cursor, "ordering": "-price"})
+        assert response.status_code == 400
+
+
+class TestKeysetPagination:
+    @pytest.mark.parametrize(
+        "ordering", ["-created", "created", "price", "-price", "name", "-rating"]
+    )
+    def test_walking_all_pages_sees_every_product_once_in_order(self, api, in_a, ordering):
+        # Many ties on price and rating: ties must neither repeat nor skip rows.
+        products = [ProductFactory(price=Decimal(i % 3), name=f"P{i % 4}") for i in range(23)]
+        ids = _walk(api, {"ordering": ordering}, page_size=5)
+        assert sorted(ids) == sorted(p.id for p in products)
+        assert len(ids) == len(set(ids))
+        key = {
+            "created": lambda p: (p.created_at, p.id),
+            "price": lambda p: (p.price, p.id),
+            "name": lambda p: (p.name, p.id),
+            "rating": lambda p: (p.average_rating, p.id),
+        }[ordering.lstrip("-")]
+        expected = sorted(products, key=key, reverse=ordering.startswith("-"))
+        assert ids == [p.id for p in expected]
+
+    def test_previous_link_goes_back(self, api, in_a):
+        for _ in range(12):
+            ProductFactory()
+        first = api.get(URL, {"page_size": 5}).json()
+        assert first["previous"] is None
+        second = api.get(first["next"]).json()
+        back = api.get(second["previous"]).json()
+        assert [r["id"] for r in back["results"]] == [r["id"] for r in first["results"]]
+
+    def test_query_count_is_constant_whatever_the_page_size(
+        self, api, in_a, django_assert_num_queries
+    ):
+        category = CategoryFactory()
+        tags = [TagFactory() for _ in range(3)]
+        for _ in range(30):
+            ProductFactory(category=category).tags.set(tags)
+        # Domain lookup, user (JWT), membership, products (+ category join), tags prefetch,
+        # each preceded by django-tenants' SET search_path.
+        for size in (2, 10, 30):
+            with django_assert_num_queries(10):
+                response = api.get(URL, {"page_size": size, "ordering": "price"})
+            assert len(response.json()["results"]) == size
+        cursor = api.get(URL, {"page_size": 5}).json()["next"]
+        with django_assert_num_queries(10):
+            api.get(cursor)
+
+
+class TestSearch:
+    def test_ranked_full_text_over_name_sku_and_description(self, api, in_a):
+        by_name = ProductFactory(name="Wireless headphones", description="Over-ear.")
+        by_description = ProductFactory(name="Speaker", description="Pairs with headphones.")
+        ProductFactory(name="Teapot", description="Porcelain.")
+        by_sku = ProductFactory(name="Cable", sku="ZX-9001")
+        body = api.get(f"{URL}search/", {"q": "headphones"}).json()
+        assert body["mode"] == "fulltext"
+        assert [r["id"] for r in body["results"]] == [by_name.id, by_description.id]
+        assert body["results"][0]["rank"] > body["results"][1]["rank"]
+        # prefix of the last word
+        assert [r["id"] for r in api.get(f"{URL}search/", {"q": "wirel"}).json()["results"]] == [
+            by_name.id
+        ]
+        assert [r["id"] for r in api.get(f"{URL}search/", {"q": "ZX-9001"}).json()["results"]] == [
+            by_sku.id
+        ]
+
+    def test_typos_fall_back_to_trigram_similarity(self, api, in_a):
+        target = ProductFactory(name="Wireless headphones")
+        ProductFactory(name="Teapot")
+        body = api.get(f"{URL}search/", {"q": "hedphones"}).json()
+        assert body["mode"] == "trigram"
+        assert [r["id"] for r in body["results"]] == [target.id]
+
+    def test_search_respects_filters_and_soft_delete(self, api, in_a):
+        live = ProductFactory(name="Lamp", status="active")
+        ProductFactory(name="Lamp", status="draft")
+        deleted = ProductFactory(name="Lamp")
+        api.delete(f"{URL}{deleted.id}/")
+        body = api.get(f"{URL}search/", {"q": "lamp", "status": "active"}).json()
+        assert [r["id"] for r in body["results"]] == [live.id]
+
+    def test_search_pages_by_offset(self, api, in_a):
+        for i in range(5):
+            ProductFactory(name=f"Chair {i}")
+        first = api.get(f"{URL}search/", {"q": "chair", "limit": 3}).json()
+        assert len(first["results"]) == 3
+        rest = api.get(first["next"]).json()
+        assert len(rest["results"]) == 2
+        assert rest["next"] is None
+
+    @pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x", "limit": "0"}])
+    def test_bad_search_input_is_400(self, api, in_a, params):
+        response = api.get(f"{URL}search/", params)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid"
+
+    def test_punctuation_only_query_finds_nothing(self, api, in_a):
+        ProductFactory(name="Lamp")
+        body = api.get(f"{URL}search/", {"q": "&|!():*"}).json()
+        assert body["results"] == []
+
+    def test_search_uses_the_gin_index(self, in_a):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                "EXPLAIN SELECT id FROM catalog_product WHERE search_vector @@ "
+                "to_tsquery('english', 'lamp:*')"
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "product_search_gin" in plan
+
+
+def test_trigram_extension_lives_in_public_and_works_in_both_tenants(tenant_a, tenant_b):
+    """pg_trgm is created WITH SCHEMA public, so every tenant's search_path finds its operators."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        )
+        assert cursor.fetchone() == ("public",)
+    for tenant in (tenant_a, tenant_b):
+        with schema_context(tenant.schema_name):
+            ProductFactory(name=f"Espresso machine {tenant.slug}")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = %s "
+                    "AND indexname = 'product_name_trgm'",
+                    [tenant.schema_name],
+                )
+                assert "gin_trgm_ops" in cursor.fetchone()[0]
+                cursor.execute("SELECT count(*) FROM catalog_product WHERE name %> 'espreso'")
+                assert cursor.fetchone()[0] == 1

@@ -1,0 +1,342 @@
+"""Catalog REST API: products, categories, tags, reviews, stock and analytics."""
+
+import re
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.errors import ProductNotFound
+from catalog.filters import ProductFilter
+from catalog.pagination import KeysetPagination
+from catalog.permissions import (
+    AnalyticsPermission,
+    CategoryPermission,
+    ProductPermission,
+    ReviewPermission,
+    TagPermission,
+)
+from catalog.serializers import (
+    BulkUpdateSerializer,
+    CategorySerializer,
+    InventoryMovementSerializer,
+    ProductSerializer,
+    ProductWriteSerializer,
+    ReviewSerializer,
+    ReviewUpdateSerializer,
+    SearchQuerySerializer,
+    StockAdjustSerializer,
+    TagSerializer,
+    TopProductSerializer,
+    TopProductsQuerySerializer,
+)
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def _etag(product) -> str:
+    return f'"{product.version}"'
+
+
+def _expected_version(request, body_version: int | None) -> int | None:
+    """The version the client edited: If-Match wins over a `version` field in the body."""
+    header = request.headers.get("If-Match", "").strip()
+    if header:
+        match = _ETAG.match(header)
+        if match is None:
+            from catalog.errors import InvalidCatalogData
+
+            raise InvalidCatalogData(fields={"If-Match": ['Send the ETag, e.g. "3".']})
+        return int(match.group(1))
+    return body_version
+
+
+class OrderedCursorPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def __init__(self, ordering: str = "-created_at"):
+        self.ordering = ordering
+
+
+class ProductViewSet(viewsets.GenericViewSet):
+    """Products. Lists are keyset-paginated (`ordering`, `cursor`) and filterable."""
+
+    permission_classes = [ProductPermission]
+    serializer_class = ProductSerializer
+    filterset_class = ProductFilter
+    pagination_class = KeysetPagination
+    queryset = selectors.product_list()
+
+    def get_queryset(self):
+        return selectors.product_list()
+
+    def _product_response(self, product_id: int, status_code=status.HTTP_200_OK) -> Response:
+        product = selectors.product_get(product_id=product_id)
+        if product is None:
+            raise ProductNotFound()
+        response = Response(ProductSerializer(product).data, status=status_code)
+        response["ETag"] = _etag(product)
+        return response
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk: int):
+        product = selectors.product_get(product_id=_int_pk(pk))
+        if product is None:
+            raise ProductNotFound()
+        services.product_view_record(product_id=product.id)
+        response = Response(ProductSerializer(product).data)
+        response["ETag"] = _etag(product)
+        return response
+
+    @extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer})
+    def create(self, request):
+        serializer = ProductWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        product = services.product_create(**data)
+        return self._product_response(product.id, status.HTTP_201_CREATED)
+
+    def _update(self, request, pk, *, partial: bool) -> Response:
+        serializer = ProductWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = _expected_version(request, data.pop("version", None))
+        product = services.product_update(
+            product_id=_int_pk(pk), expected_version=version, data=data
+        )
+        return self._product_response(product.id)
+
+    @extend_schema(
+        request=ProductWriteSerializer,
+        responses={200: ProductSerializer},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
+    )
+    def update(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        request=ProductWriteSerializer,
+        responses={200: ProductSerializer},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
+    )
+    def partial_update(self, request, pk):
+        return self._update(request, pk, partial=True)
+
+    def destroy(self, request, pk):
+        services.product_delete(product_id=_int_pk(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: ProductSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk):
+        product = services.product_restore(product_id=_int_pk(pk))
+        return self._product_response(product.id)
+
+    @extend_schema(request=BulkUpdateSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"], url_path="bulk-update")
+    def bulk_update(self, request):
+        serializer = BulkUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        results = services.product_bulk_update(items=serializer.validated_data["items"])
+        summary: dict[str, int] = {}
+        for row in results:
+            summary[row["status"]] = summary.get(row["status"], 0) + 1
+        return Response({"summary": summary, "results": results})
+
+    @extend_schema(request=StockAdjustSerializer, responses={200: InventoryMovementSerializer})
+    @action(detail=True, methods=["post"])
+    def stock(self, request, pk):
+        serializer = StockAdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        quantity = data["quantity"] if data["action"] == "add" else -data["quantity"]
+        movement = services.stock_adjust(
+            product_id=_int_pk(pk),
+            quantity=quantity,
+            reason=data["reason"],
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
+            user=request.user,
+        )
+        return Response(InventoryMovementSerializer(movement).data)
+
+    @extend_schema(responses={200: InventoryMovementSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def movements(self, request, pk):
+        product_id = _int_pk(pk)
+        if not selectors.product_list().filter(id=product_id).exists():
+            raise ProductNotFound()
+        paginator = OrderedCursorPagination("-created_at")
+        page = paginator.paginate_queryset(
+            selectors.movements_for_product(product_id=product_id), request, view=self
+        )
+        return paginator.get_paginated_response(InventoryMovementSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[SearchQuerySerializer], responses={200: ProductSerializer(many=True)}
+    )
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        """Ranked full-text search (name, SKU, description) with a typo-tolerant fallback.
+
+        Accepts the list filters too. Paged by offset (up to 1,000): relevance has no keyset.
+        """
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        q, limit, offset = (params.validated_data[k] for k in ("q", "limit", "offset"))
+        queryset = self.filter_queryset(self.get_queryset())
+        products, mode = selectors.product_search(
+            queryset=queryset, text=q, limit=limit + 1, offset=offset
+        )
+        more = len(products) > limit
+        products = products[:limit]
+        next_url = None
+        if more and offset + limit <= 1000:
+            from rest_framework.utils.urls import replace_query_param
+
+            next_url = replace_query_param(request.build_absolute_uri(), "offset", offset + limit)
+        return Response(
+            {
+                "mode": mode,
+                "next": next_url,
+                "results": [
+                    {**ProductSerializer(p).data, "rank": round(float(p.rank), 4)} for p in products
+                ],
+            }
+        )
+
+    def paginate_queryset(self, queryset):
+        return self.paginator.paginate_queryset(queryset, self.request, view=self)
+
+
+def _int_pk(pk) -> int:
+    try:
+        return int(pk)
+    except (TypeError, ValueError) as exc:
+        raise ProductNotFound() from exc
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    permission_classes = [CategoryPermission]
+    serializer_class = CategorySerializer
+
+    def get_queryset(self):
+        return selectors.category_list()
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            self._paginator = OrderedCursorPagination("path")
+        return self._paginator
+
+    def perform_create(self, serializer):
+        serializer.instance = services.category_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.category_update(
+            category=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.category_delete(category=instance)
+
+
+class TagViewSet(viewsets.ModelViewSet):
+    permission_classes = [TagPermission]
+    serializer_class = TagSerializer
+
+    def get_queryset(self):
+        return selectors.tag_list()
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            self._paginator = OrderedCursorPagination("name")
+        return self._paginator
+
+    def perform_create(self, serializer):
+        serializer.instance = services.tag_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.tag_update(
+            tag=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.tag_delete(tag=instance)
+
+
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reviews: any member reviews a product once; authors (or managers) edit and delete."""
+
+    permission_classes = [ReviewPermission]
+    serializer_class = ReviewSerializer
+    filterset_fields = ["product", "rating"]
+
+    def get_queryset(self):
+        return selectors.review_list()
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            self._paginator = OrderedCursorPagination("-created_at")
+        return self._paginator
+
+    def create(self, request):
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        review = services.review_create(
+            product_id=data["product"].id,
+            user=request.user,
+            rating=data["rating"],
+            title=data.get("title", ""),
+            body=data.get("body", ""),
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewUpdateSerializer, responses={200: ReviewSerializer})
+    def partial_update(self, request, pk):
+        review = get_object_or_404(self.get_queryset(), pk=pk)
+        self.check_object_permissions(request, review)
+        serializer = ReviewUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        review = services.review_update(review=review, data=serializer.validated_data)
+        return Response(ReviewSerializer(review).data)
+
+    def perform_destroy(self, instance):
+        services.review_delete(review=instance)
+
+
+class TopProductsView(APIView):
+    """Best sellers by units sold or revenue over the last day, week, month or year."""
+
+    permission_classes = [AnalyticsPermission]
+
+    @extend_schema(
+        parameters=[TopProductsQuerySerializer], responses={200: TopProductSerializer(many=True)}
+    )
+    def get(self, request):
+        params = TopProductsQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = selectors.top_products(**params.validated_data)
+        return Response(
+            {**params.validated_data, "results": TopProductSerializer(rows, many=True).data}
+        )

@@ -1,0 +1,49 @@
+"""Fixtures of the rbac tests: run code in tenant alpha's schema, grant and assign tersely."""
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture
+def in_alpha(tenant_a):
+    """Switches the connection to tenant alpha's schema for the test body."""
+    connection.set_tenant(tenant_a)
+    yield tenant_a
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def grant():
+    """grant(role, "resource:action", conditions=..., fields=...) through the service."""
+    from rbac import services
+    from rbac.models import Permission
+
+    def make(role, key, *, conditions=None, fields=None):
+        resource, action = key.split(":")
+        permission = Permission.objects.get(resource__name=resource, action=action)
+        return services.role_permission_grant(
+            actor=None, role=role, permission=permission, conditions=conditions, fields=fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def assign():
+    """assign(user, role, context=..., expires_at=...) through the service."""
+    from rbac import services
+
+    def make(user, role, **kwargs):
+        return services.assignment_create(actor=None, user=user, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def lab(in_alpha):
+    """A custom resource "lab.sample" with a few actions, in tenant alpha."""
+    from rbac import services
+
+    return services.resource_create(
+        actor=None, name="lab.sample", actions=["create", "read", "update", "delete", "approve"]
+    )
