@@ -128,6 +128,21 @@ def auth_client():
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _uploads_in_a_temporary_directory(tmp_path_factory):
+    """Files stored by any test (demo seeding included) go to a temporary directory."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    location = tmp_path_factory.mktemp("uploads")
+    uploads = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(location), "allow_overwrite": True},
+    }
+    with override_settings(STORAGES={**settings.STORAGES, "uploads": uploads}):
+        yield
+
+
 @pytest.fixture
 def committed(django_db_setup, django_db_blocker):
     """committed(fn) runs fn outside the test transaction (visible to uvicorn/celery processes)

@@ -12,10 +12,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from tenants.middleware import TenantWebsocketMiddleware, WebsocketOriginValidator  # noqa: E402
+from uploads.asgi import RequestBodyLimitMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimitMiddleware(django_asgi_app),
         "websocket": WebsocketOriginValidator(
             TenantWebsocketMiddleware(URLRouter(websocket_urlpatterns))
         ),

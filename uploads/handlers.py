@@ -50,3 +50,16 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         uploaded.sha256 = self.sha256.hexdigest()
         uploaded.head = self.head
         return uploaded
+
+
+def received_file(data: bytes, *, name: str, content_type: str = "application/octet-stream"):
+    """A file made on the server (demo data, imports) in the shape the upload handler gives."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    uploaded = TemporaryUploadedFile(name, content_type, len(data), None)
+    uploaded.write(data)
+    uploaded.flush()
+    uploaded.seek(0)
+    uploaded.sha256 = hashlib.sha256(data).hexdigest()
+    uploaded.head = data[:HEAD_SIZE]
+    return uploaded

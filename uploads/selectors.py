@@ -4,15 +4,21 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from uploads import storage
 from uploads.models import File
 
 
 def files_visible_to(*, user) -> QuerySet[File]:
-    """The caller's own live files and the tenant's public files that are ready."""
-    return File.objects.exclude(status=File.Status.DELETED).filter(
-        Q(owner=user) | Q(is_private=False, status=File.Status.READY)
+    """The caller's own live files and the tenant's public files that are ready.
+
+    A file past its expiry is gone for the API at once, before the clean-up removes it.
+    """
+    return (
+        File.objects.exclude(status=File.Status.DELETED)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .filter(Q(owner=user) | Q(is_private=False, status=File.Status.READY))
     )
 
 
@@ -64,6 +70,14 @@ def user_usage(*, user) -> dict:
 
 def tenant_usage() -> dict:
     return _usage(File.objects.all())
+
+
+def tenant_used_bytes() -> int:
+    """Bytes counted against the quota: every file not deleted, reserved uploads included."""
+    totals = File.objects.exclude(status=File.Status.DELETED).aggregate(
+        size=Coalesce(Sum("size"), 0), variants=Coalesce(Sum("variants_size"), 0)
+    )
+    return totals["size"] + totals["variants"]
 
 
 def tenant_quota_bytes() -> int:

@@ -54,7 +54,7 @@ def _lock_quota() -> None:
 def _check_quota(extra_bytes: int) -> None:
     _lock_quota()
     quota = selectors.tenant_quota_bytes()
-    used = selectors.tenant_usage()["bytes"]
+    used = selectors.tenant_used_bytes()
     if used + extra_bytes > quota:
         raise QuotaExceeded(
             f"The workspace has {max(quota - used, 0):,} of {quota:,} bytes left; "
@@ -67,11 +67,16 @@ def _clean_tags(tags: list | None) -> list[str]:
 
 
 def _existing_copy(*, owner, sha256: str) -> File | None:
-    return (
+    """The owner's live file with these bytes; one past its expiry is deleted, not reused."""
+    existing = (
         File.objects.filter(owner=owner, sha256=sha256)
         .exclude(status__in=[File.Status.DELETED, File.Status.FAILED])
         .first()
     )
+    if existing is not None and existing.expires_at and existing.expires_at <= timezone.now():
+        file_delete(file=existing)
+        return None
+    return existing
 
 
 def _initial_status(kind: str) -> str:
@@ -409,7 +414,7 @@ def multipart_part_urls(*, file: File) -> list[dict]:
     ]
 
 
-def _require_uploading(file: File) -> None:
+def require_uploading(file: File) -> None:
     if file.status != File.Status.UPLOADING or not file.upload_id:
         raise UploadStateConflict(f"The file is {file.status}, not uploading.")
 
@@ -419,7 +424,7 @@ def multipart_complete(*, file: File, parts: list[dict] | None = None) -> File:
     """Completes the S3 upload and queues verification (type, hash, dedup) of the bytes."""
     backend = _require_s3()
     file = File.objects.select_for_update().get(pk=file.pk)
-    _require_uploading(file)
+    require_uploading(file)
     client = storage.s3_client(backend)
     if not parts:
         parts = [
@@ -461,7 +466,7 @@ def multipart_complete(*, file: File, parts: list[dict] | None = None) -> File:
 @transaction.atomic
 def multipart_abort(*, file: File) -> File:
     file = File.objects.select_for_update().get(pk=file.pk)
-    _require_uploading(file)
+    require_uploading(file)
     return file_delete(file=file)
 
 

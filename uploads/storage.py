@@ -36,7 +36,7 @@ def make_key(*, file_id: uuid.UUID, is_private: bool, extension: str, when: date
 def variant_key(key: str, variant: str, extension: str) -> str:
     stem = key.rsplit("/", 1)
     base = stem[1].split(".", 1)[0]
-    return f"{stem[0]}/{base}.{variant}{extension}"
+    return f"{stem[0]}/{base}-{variant}{extension}"
 
 
 def public_url(key: str, *, filename: str, content_type: str) -> str:

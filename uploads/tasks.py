@@ -1,10 +1,9 @@
 """Background work of the uploads app: image processing, verification of direct uploads, and
-the periodic clean-ups (scheduled by the jobs setup; also `manage.py uploads_cleanup`)."""
+the periodic clean-ups (per tenant, see uploads/schedules.py; also `manage.py uploads_cleanup`)."""
 
 import logging
 
 from celery import shared_task
-from django_tenants.utils import get_tenant_model, schema_context
 
 from uploads import services
 from uploads.errors import ProcessingRetryable
@@ -43,24 +42,13 @@ def verify_upload(self, file_id: str) -> str | None:
     return file.status if file else None
 
 
-def _for_each_tenant(job) -> dict[str, int]:
-    counts = {}
-    for tenant in get_tenant_model().objects.exclude(schema_name="public"):
-        with schema_context(tenant.schema_name):
-            try:
-                counts[tenant.schema_name] = job()
-            except Exception:  # one tenant's failure must not stop the others
-                logger.exception("uploads clean-up failed in %s", tenant.schema_name)
-    return counts
-
-
 @shared_task(name="uploads.delete_expired_files")
-def delete_expired_files() -> dict[str, int]:
-    """Delete every file past its expiry, in every tenant."""
-    return _for_each_tenant(services.files_delete_expired)
+def delete_expired_files() -> int:
+    """Delete every file past its expiry in the sender's tenant (scheduled per tenant)."""
+    return services.files_delete_expired()
 
 
 @shared_task(name="uploads.abort_abandoned_uploads")
-def abort_abandoned_uploads() -> dict[str, int]:
-    """Abort multipart uploads left unfinished, in every tenant."""
-    return _for_each_tenant(services.uploads_abort_abandoned)
+def abort_abandoned_uploads() -> int:
+    """Abort the sender's tenant's multipart uploads left unfinished (scheduled per tenant)."""
+    return services.uploads_abort_abandoned()

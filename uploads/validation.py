@@ -95,7 +95,7 @@ class Inspection:
 def check_size(size: int, *, limit: int | None = None) -> None:
     limit = settings.UPLOADS_MAX_FILE_SIZE if limit is None else limit
     if size > limit:
-        raise FileTooLarge(f"The file is larger than the limit of {_human(limit)}.")
+        raise FileTooLarge(f"The file is larger than the limit of {human_size(limit)}.")
     if size == 0:
         raise UploadRejected("The file is empty.", code="empty_file")
 
@@ -203,7 +203,7 @@ def _inspect_zip(path: str, size: int) -> Sniffed:
         raise _bomb(f"The archive has more than {max_entries:,} entries.")
     total = sum(entry.file_size for entry in entries)
     if total > max_total:
-        raise _bomb(f"The archive expands to more than {_human(max_total)}.")
+        raise _bomb(f"The archive expands to more than {human_size(max_total)}.")
     compressed = sum(entry.compress_size for entry in entries)
     if total > max(compressed, 1) * max_ratio or total > max(size, 1) * max_ratio:
         raise _bomb(f"The archive's compression ratio exceeds {max_ratio}:1.")
@@ -226,8 +226,8 @@ def _inspect_gzip(path: str, size: int) -> None:
                 total += len(chunk)
                 if total > limit:
                     raise _bomb(
-                        f"The archive expands beyond {_human(limit)} "
-                        f"(ratio limit {max_ratio}:1, size limit {_human(max_total)})."
+                        f"The archive expands beyond {human_size(limit)} "
+                        f"(ratio limit {max_ratio}:1, size limit {human_size(max_total)})."
                     )
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise UploadRejected("The archive is corrupt.", code="archive_invalid") from exc
@@ -244,12 +244,12 @@ def _inspect_tar(path: str) -> None:
                 if count > max_entries:
                     raise _bomb(f"The archive has more than {max_entries:,} entries.")
                 if total > max_total:
-                    raise _bomb(f"The archive expands to more than {_human(max_total)}.")
+                    raise _bomb(f"The archive expands to more than {human_size(max_total)}.")
     except tarfile.TarError as exc:
         raise UploadRejected("The archive is corrupt.", code="archive_invalid") from exc
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
     value = float(size)
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":

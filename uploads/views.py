@@ -16,7 +16,14 @@ from rest_framework.views import APIView
 from config.errors import DomainError, error_body
 from tenants.models import Membership
 from uploads import permissions, selectors, services, storage
-from uploads.errors import FileNotFound, FileNotReady, LinkExpired, LinkInvalid, UploadRejected
+from uploads.errors import (
+    FileNotFound,
+    FileNotReady,
+    FileTooLarge,
+    LinkExpired,
+    LinkInvalid,
+    UploadRejected,
+)
 from uploads.handlers import HashingUploadHandler, OversizedUpload
 from uploads.models import File
 from uploads.serializers import (
@@ -28,7 +35,7 @@ from uploads.serializers import (
     MultipartInitiateSerializer,
     UploadOptionsSerializer,
 )
-from uploads.validation import _human
+from uploads.validation import human_size
 
 
 class FileViewSet(viewsets.GenericViewSet):
@@ -49,8 +56,8 @@ class FileViewSet(viewsets.GenericViewSet):
         self.check_object_permissions(self.request, file)
         return file
 
-    def _file_response(self, file: File, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(file).data, status=code)
+    def _file_response(self, file: File) -> Response:
+        return Response(self.get_serializer(file).data)
 
     # --- Collection ---------------------------------------------------------------------
 
@@ -60,9 +67,6 @@ class FileViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         files = selectors.file_list(user=request.user, **query.validated_data)
         page = self.paginate_queryset(files)
-        return self.get_paginator_response(page)
-
-    def get_paginator_response(self, page):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: FileSerializer})
@@ -73,11 +77,9 @@ class FileViewSet(viewsets.GenericViewSet):
         single = request.FILES.getlist("file")
         many = request.FILES.getlist("files")
         options = UploadOptionsSerializer(data=request.data)
-        valid = options.is_valid()
         uploads = single + many
         try:
-            if not valid:
-                options.is_valid(raise_exception=True)
+            options.is_valid(raise_exception=True)
             if bool(single) == bool(many) or len(single) > 1:
                 raise UploadRejected(
                     'Send one file in the field "file", or several in the field "files".',
@@ -114,7 +116,7 @@ class FileViewSet(viewsets.GenericViewSet):
 
     def _upload_one(self, uploaded, limit: int, kwargs: dict) -> tuple[File, bool]:
         if isinstance(uploaded, OversizedUpload):
-            raise services_too_large(limit)
+            raise FileTooLarge(f"The file is larger than the limit of {human_size(limit)}.")
         return services.file_upload(uploaded=uploaded, **kwargs)
 
     def _upload_result(self, uploaded, limit: int, kwargs: dict) -> dict:
@@ -226,7 +228,7 @@ class FileViewSet(viewsets.GenericViewSet):
     def multipart_parts(self, request, pk=None):
         """Parts received so far, and fresh part URLs to resume an interrupted upload."""
         file = self.get_object()
-        services._require_uploading(file)
+        services.require_uploading(file)
         received = [
             {"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"]}
             for p in selectors.multipart_parts(file=file)
@@ -252,12 +254,6 @@ class FileViewSet(viewsets.GenericViewSet):
     def multipart_abort(self, request, pk=None):
         services.multipart_abort(file=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def services_too_large(limit: int) -> UploadRejected:
-    from uploads.errors import FileTooLarge
-
-    return FileTooLarge(f"The file is larger than the limit of {_human(limit)}.")
 
 
 class BlobView(APIView):

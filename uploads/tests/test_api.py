@@ -240,6 +240,7 @@ def test_list_filters_and_searches_with_a_constant_number_of_queries(
 ):
     FileFactory.create_batch(3, owner=member, kind="image", original_name="beach.png")
     FileFactory.create_batch(2, owner=member, kind="document", original_name="report.pdf")
+    FileFactory(owner=member, kind="document", original_name="tagged.pdf", tags=["q1", "tax"])
     FileFactory(owner=other_member, is_private=True, kind="image", original_name="secret beach.png")
     FileFactory(
         owner=other_member, is_private=False, kind="image", original_name="shared beach.png"
@@ -251,12 +252,14 @@ def test_list_filters_and_searches_with_a_constant_number_of_queries(
         response = api.get(URL)
     assert response.status_code == 200
     names = [f["name"] for f in response.json()["results"]]
-    assert len(names) == 6
+    assert len(names) == 7
     assert "secret beach.png" not in names and "gone beach.png" not in names
 
     FileFactory.create_batch(10, owner=member)
     with django_assert_num_queries(8):
-        assert len(api.get(URL).json()["results"]) == 16
+        assert len(api.get(URL).json()["results"]) == 17
+    tagged = api.get(URL, {"tag": "tax"}).json()["results"]
+    assert [f["name"] for f in tagged] == ["tagged.pdf"]
 
     images = api.get(URL, {"kind": "image", "search": "BEACH"}).json()["results"]
     assert {f["name"] for f in images} == {"beach.png", "shared beach.png"}
@@ -441,3 +444,65 @@ def test_multipart_needs_s3(api, local_storage):
     )
     assert response.status_code == 501
     assert response.json()["error"]["code"] == "multipart_unavailable"
+
+
+def test_an_oversized_file_in_a_batch_fails_alone(api, local_storage, settings):
+    settings.UPLOADS_MAX_FILE_SIZE = 100
+    files = [
+        SimpleUploadedFile("small.txt", b"small\n"),
+        SimpleUploadedFile("big.txt", b"b" * 500),
+    ]
+    body = api.post(URL, {"files": files}, format="multipart").json()
+    assert [r["ok"] for r in body["results"]] == [True, False]
+    assert body["results"][1]["error"]["code"] == "too_large"
+    assert len(stored(local_storage)) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda: {
+            "file": SimpleUploadedFile("a.txt", b"a"),
+            "files": SimpleUploadedFile("b.txt", b"b"),
+        },
+        lambda: {"file": [SimpleUploadedFile("a.txt", b"a"), SimpleUploadedFile("b.txt", b"b")]},
+    ],
+)
+def test_file_and_files_are_not_mixed(api, local_storage, payload):
+    response = api.post(URL, payload(), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert File.objects.count() == 0
+
+
+def test_a_json_body_is_not_an_upload(api, local_storage):
+    response = api.post(URL, {"file": "aGVsbG8="}, format="json")
+    assert response.status_code == 400
+    assert File.objects.count() == 0
+
+
+def test_non_members_cannot_upload(auth_client, make_user, tenant_a, tenant_b, local_storage):
+    outsider = make_user(email="outsider2@beta.test", tenant=tenant_b)
+    response = upload(auth_client(outsider, tenant_a), PDF)
+    assert response.status_code == 403
+    assert File.objects.count() == 0
+    assert stored(local_storage) == []
+
+
+def test_an_expired_file_is_gone_before_the_clean_up_runs(api, member, local_storage):
+    expired = FileFactory(owner=member, expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.get(f"{URL}{expired.id}/").status_code == 404
+    assert api.get(f"{URL}{expired.id}/download/").status_code == 404
+    assert api.get(URL).json()["results"] == []
+
+
+def test_uploading_the_bytes_of_an_expired_file_stores_them_anew(
+    api, local_storage, django_capture_on_commit_callbacks
+):
+    first = upload(api, PDF, expires_in_hours="1").json()
+    File.objects.filter(pk=first["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = upload(api, PDF)
+    assert second.status_code == 201 and second.json()["id"] != first["id"]
+    assert File.objects.get(pk=first["id"]).status == "deleted"
+    assert len(stored(local_storage)) == 1

@@ -43,7 +43,7 @@ def test_expired_files_are_deleted_with_their_objects(
     assert not paths[future.pk].exists()
 
 
-def test_the_periodic_tasks_run_in_every_tenant(member, local_storage, tenant_b):
+def test_the_periodic_tasks_run_in_the_senders_tenant(member, local_storage, tenant_b):
     from django_tenants.utils import schema_context
 
     FileFactory(owner=member, expires_at=timezone.now() - timedelta(minutes=1))
@@ -56,11 +56,21 @@ def test_the_periodic_tasks_run_in_every_tenant(member, local_storage, tenant_b)
     with schema_context(tenant_b.schema_name):
         FileFactory(owner=member, expires_at=timezone.now() - timedelta(minutes=1))
 
-    assert delete_expired_files()["alpha"] == 1
-    assert delete_expired_files()["beta"] == 0  # already done by the first run
-    assert abort_abandoned_uploads()["alpha"] == 1
+    assert delete_expired_files.apply().get() == 1
+    assert abort_abandoned_uploads.apply().get() == 1
     with schema_context(tenant_b.schema_name):
+        assert File.objects.get().status == "ready"  # beta's own run has not happened yet
+        assert delete_expired_files.apply().get() == 1
         assert File.objects.get().status == "deleted"
+
+
+def test_the_clean_ups_are_scheduled_in_every_tenant():
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_schedules")
+    scheduled = {task.name: task for task in PeriodicTask.objects.filter(task="tenants.fan_out")}
+    assert scheduled["Delete expired files"].args == '["uploads.delete_expired_files"]'
+    assert "uploads.abort_abandoned_uploads" in scheduled["Abort abandoned multipart uploads"].args
 
 
 def test_the_cleanup_command_reports_per_tenant(member, local_storage, capsys):

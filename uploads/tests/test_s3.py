@@ -253,3 +253,13 @@ def test_abandoned_multipart_uploads_are_aborted(
     left = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     assert [u["UploadId"] for u in left] == [other_tenant["UploadId"]]
     assert stray["UploadId"] not in [u["UploadId"] for u in left]
+
+
+def test_public_urls_use_the_cdn_domain_when_configured(api, s3_storage, settings):
+    settings.UPLOADS_CDN_DOMAIN = "cdn.example.com"
+    body = upload(api, PDF, name="flyer.pdf").json()
+    key = File.objects.get(pk=body["id"]).key
+    assert body["url"] == f"https://cdn.example.com/{key}"
+    private = upload(api, PDF + b"private", name="p.pdf", is_private="true").json()
+    link = api.get(f"{URL}{private['id']}/download/").json()
+    assert "cdn.example.com" not in link["url"]  # private files stay behind signatures

@@ -1,18 +1,21 @@
 """Deletes expired files and aborts abandoned multipart uploads in every tenant."""
 
 from django.core.management.base import BaseCommand
+from django_tenants.utils import schema_context
 
-from uploads.tasks import abort_abandoned_uploads, delete_expired_files
+from tenants.selectors import tenants_for_operations
+from uploads import services
 
 
 class Command(BaseCommand):
     help = "Delete expired files and abort abandoned multipart uploads (all tenants)."
 
     def handle(self, *args, **options):
-        expired = delete_expired_files()
-        abandoned = abort_abandoned_uploads()
-        for schema in sorted(set(expired) | set(abandoned)):
+        for tenant in tenants_for_operations():
+            with schema_context(tenant.schema_name):
+                expired = services.files_delete_expired()
+                abandoned = services.uploads_abort_abandoned()
             self.stdout.write(
-                f"{schema}: {expired.get(schema, 0)} expired file(s) deleted, "
-                f"{abandoned.get(schema, 0)} abandoned upload(s) aborted"
+                f"{tenant.schema_name}: {expired} expired file(s) deleted, "
+                f"{abandoned} abandoned upload(s) aborted"
             )
