@@ -126,18 +126,26 @@ def main() -> None:
                 "--port",
                 PORT,
             ],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-            ],
+            # One worker per priority queue, so reports never delay auth emails or webhooks.
+            **{
+                f"worker-{queue}": [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"{queue}@%h",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "1" if queue == "low" else "2",
+                ]
+                for queue in ("high", "default", "low")
+            },
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
         }
         for name, command in commands.items():
