@@ -1,73 +1,41 @@
-"""Who may read and write catalog resources.
-
-One small class per viewset, each naming its resource (`rbac_resource`), so the whole module can
-later be replaced by the RBAC app's permission class with the same resource names. Until then the
-tenant membership role decides: any member reads; owners, admins and managers write. Reviews are
-the exception: any member writes their own review.
+"""Who may read and write catalog resources: RBAC decides (resources catalog.product,
+catalog.category, catalog.tag, catalog.review; defaults in rbac/registry.py: members read,
+managers and above write). Reviews add one rule RBAC grants cannot express: a member may edit or
+delete the review they wrote.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from tenants.models import Membership
-from tenants.selectors import membership_for
+from rbac import access
+from rbac.permissions import HasRBACPermission
 
-MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MANAGER})
-
-
-def member_role(request) -> str | None:
-    """The caller's role in the request's tenant, looked up once per request."""
-    if not hasattr(request, "_catalog_member_role"):
-        role = None
-        if request.user and request.user.is_authenticated:
-            membership = membership_for(user=request.user, tenant=request.tenant)
-            role = membership.role if membership else None
-        request._catalog_member_role = role
-    return request._catalog_member_role
+# Actions of the product viewset beyond create/read/update/delete.
+PRODUCT_ACTIONS = {
+    "search": "read",
+    "restore": "delete",
+    "bulk_update": "update",
+    "stock": "manage_stock",
+    "movements": "manage_stock",
+}
 
 
-def is_manager(request) -> bool:
-    return member_role(request) in MANAGER_ROLES
+class CatalogPermission(HasRBACPermission):
+    """HasRBACPermission; the viewset names rbac_resource and its extra rbac_actions."""
 
 
-class CatalogPermission(BasePermission):
-    rbac_resource = ""
+class ReviewPermission(BasePermission):
     message = "You do not have permission to do this."
 
     def has_permission(self, request, view) -> bool:
-        role = member_role(request)
-        if role is None:
+        user = request.user
+        if not user or not user.is_authenticated:
             return False
-        return request.method in SAFE_METHODS or role in MANAGER_ROLES
-
-
-class ProductPermission(CatalogPermission):
-    rbac_resource = "catalog.product"
-
-
-class CategoryPermission(CatalogPermission):
-    rbac_resource = "catalog.category"
-
-
-class TagPermission(CatalogPermission):
-    rbac_resource = "catalog.tag"
-
-
-class AnalyticsPermission(CatalogPermission):
-    """Sales figures are for managers only, reads included."""
-
-    rbac_resource = "catalog.product"
-
-    def has_permission(self, request, view) -> bool:
-        return is_manager(request)
-
-
-class ReviewPermission(CatalogPermission):
-    rbac_resource = "catalog.review"
-
-    def has_permission(self, request, view) -> bool:
-        return member_role(request) is not None
+        action = "read" if request.method in SAFE_METHODS else "create"
+        return access.has_permission(user, "catalog.review", action)
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return obj.user_id == request.user.id or is_manager(request)
+        return obj.user_id == request.user.id or access.has_permission(
+            request.user, "catalog.review", "moderate"
+        )

@@ -15,13 +15,7 @@ from catalog import selectors, services
 from catalog.errors import InvalidCatalogData, ProductNotFound
 from catalog.filters import ProductFilter
 from catalog.pagination import KeysetPagination
-from catalog.permissions import (
-    AnalyticsPermission,
-    CategoryPermission,
-    ProductPermission,
-    ReviewPermission,
-    TagPermission,
-)
+from catalog.permissions import PRODUCT_ACTIONS, CatalogPermission, ReviewPermission
 from catalog.serializers import (
     BulkUpdateSerializer,
     CategorySerializer,
@@ -67,7 +61,9 @@ class OrderedCursorPagination(CursorPagination):
 class ProductViewSet(viewsets.GenericViewSet):
     """Products. Lists are keyset-paginated (`ordering`, `cursor`) and filterable."""
 
-    permission_classes = [ProductPermission]
+    permission_classes = [CatalogPermission]
+    rbac_resource = "catalog.product"
+    rbac_actions = PRODUCT_ACTIONS
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
     pagination_class = KeysetPagination
@@ -231,7 +227,8 @@ def _int_pk(pk) -> int:
 
 
 class CategoryViewSet(viewsets.ModelViewSet):
-    permission_classes = [CategoryPermission]
+    permission_classes = [CatalogPermission]
+    rbac_resource = "catalog.category"
     serializer_class = CategorySerializer
 
     def get_queryset(self):
@@ -256,7 +253,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 
 class TagViewSet(viewsets.ModelViewSet):
-    permission_classes = [TagPermission]
+    permission_classes = [CatalogPermission]
+    rbac_resource = "catalog.tag"
     serializer_class = TagSerializer
 
     def get_queryset(self):
@@ -330,7 +328,9 @@ class ReviewViewSet(
 class TopProductsView(APIView):
     """Best sellers by units sold or revenue over the last day, week, month or year."""
 
-    permission_classes = [AnalyticsPermission]
+    permission_classes = [CatalogPermission]
+    rbac_resource = "catalog.product"
+    rbac_actions = {"get": "analytics"}
 
     @extend_schema(
         parameters=[TopProductsQuerySerializer], responses={200: TopProductSerializer(many=True)}

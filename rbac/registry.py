@@ -83,12 +83,14 @@ def default_grants(role_name: str, spec: ResourceSpec) -> tuple[str, ...]:
 register_resource(
     "catalog.product",
     description="Products of the catalog.",
+    actions=(*CRUD, "manage_stock", "analytics"),
     member=("read",),
-    manager=CRUD,
+    manager=(*CRUD, "manage_stock", "analytics"),
 )
 register_resource(
     "catalog.category", description="Product categories.", member=("read",), manager=CRUD
 )
+register_resource("catalog.tag", description="Product tags.", member=("read",), manager=CRUD)
 register_resource(
     "catalog.review",
     description="Product reviews.",
