@@ -1,12 +1,13 @@
 """The one place that decides who may do what with a file.
 
-Owners may do everything with their files; members of the tenant may read and download its
-public files. When RBAC lands, `can` is where the "files.file" permission is consulted.
+RBAC's "files.file" resource decides who may use files at all (members: create and read) and
+who may manage other people's files (managers and above: update and delete); owners may do
+everything with their own files, and members may read and download the public ones.
 """
 
 from rest_framework.permissions import BasePermission
 
-from tenants.models import Membership
+from rbac import access
 from uploads.models import File
 
 READ = "read"
@@ -18,8 +19,9 @@ UPLOAD = "upload"
 _METHOD_ACTIONS = {"GET": READ, "HEAD": READ, "OPTIONS": READ, "PATCH": UPDATE, "PUT": UPDATE}
 
 
-def is_member(*, user, tenant) -> bool:
-    return Membership.objects.filter(user=user, tenant=tenant).exists()
+def is_member(*, user, tenant, action: str = "read") -> bool:
+    """Whether the user may use this workspace's files at all (RBAC files.file:read/create)."""
+    return access.has_permission(user, "files.file", action)
 
 
 def can(*, user, file: File, action: str) -> bool:
@@ -27,6 +29,8 @@ def can(*, user, file: File, action: str) -> bool:
         return True
     if action in (READ, DOWNLOAD):
         return not file.is_private and file.status == File.Status.READY
+    if action in (UPDATE, DELETE):
+        return access.has_permission(user, "files.file", action)
     return False
 
 
@@ -37,7 +41,10 @@ class FilePermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and is_member(user=user, tenant=request.tenant))
+        if not (user and user.is_authenticated):
+            return False
+        action = "create" if request.method == "POST" else "read"
+        return is_member(user=user, tenant=request.tenant, action=action)
 
     def has_object_permission(self, request, view, obj: File) -> bool:
         action = getattr(view, "file_action", None) or _METHOD_ACTIONS.get(request.method, DELETE)

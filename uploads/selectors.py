@@ -6,20 +6,23 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from rbac import access
 from uploads import storage
 from uploads.models import File
 
 
 def files_visible_to(*, user) -> QuerySet[File]:
-    """The caller's own live files and the tenant's public files that are ready.
+    """The caller's own live files and the tenant's public files that are ready; users who may
+    manage other people's files (RBAC files.file:update) see every live file.
 
     A file past its expiry is gone for the API at once, before the clean-up removes it.
     """
-    return (
-        File.objects.exclude(status=File.Status.DELETED)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .filter(Q(owner=user) | Q(is_private=False, status=File.Status.READY))
+    live = File.objects.exclude(status=File.Status.DELETED).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )
+    if access.has_permission(user, "files.file", "update"):
+        return live
+    return live.filter(Q(owner=user) | Q(is_private=False, status=File.Status.READY))
 
 
 def file_list(
