@@ -534,6 +534,16 @@ def _password_changed_notify(*, user: User, meta: RequestMeta) -> None:
     notify(user=user, template="password_changed", base_url=meta.base_url)
 
 
+def _security_alert(*, user: User, meta: RequestMeta, event: str) -> None:
+    details = ", ".join(part for part in (meta.user_agent[:120], meta.ip or "") if part)
+    notify(
+        user=user,
+        template="security_alert",
+        context={"event": event, "details": details},
+        base_url=meta.base_url,
+    )
+
+
 @transaction.atomic
 def password_reset(*, token: str, password: str, meta: RequestMeta) -> User:
     """Sets a new password from an emailed token and signs the user out everywhere."""
@@ -624,6 +634,7 @@ def recovery_codes_regenerate(*, user: User, password: str, meta: RequestMeta) -
     if not _mfa_enabled(user):
         raise MfaNotEnabled()
     security_event_record(kind=Kind.RECOVERY_CODES_REGENERATED, meta=meta, user=user)
+    _security_alert(user=user, meta=meta, event="New recovery codes were generated")
     return _recovery_codes_replace(user=user)
 
 
@@ -636,6 +647,7 @@ def mfa_disable(*, user: User, password: str, meta: RequestMeta) -> None:
         raise MfaNotEnabled()
     RecoveryCode.objects.filter(user=user).delete()
     security_event_record(kind=Kind.MFA_DISABLED, meta=meta, user=user)
+    _security_alert(user=user, meta=meta, event="Two-factor authentication was turned off")
 
 
 # --- Profile and housekeeping -------------------------------------------------------------

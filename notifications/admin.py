@@ -1,6 +1,7 @@
 """Admin for sent emails (status, attempts, tracking events, resend), the suppression list,
 preferences, branding and in-app notifications."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
@@ -142,8 +143,26 @@ class PreferenceAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
+class BrandingForm(forms.ModelForm):
+    logo_url = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Branding
+        fields = ["name", "logo_url", "from_name", "from_email", "reply_to", "primary_color"]
+        fields += ["footer"]
+
+    def clean_from_email(self):
+        from_email = self.cleaned_data.get("from_email") or ""
+        try:
+            services.sender_check(from_email)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.fields["from_email"]) from None
+        return from_email
+
+
 @admin.register(Branding)
 class BrandingAdmin(admin.ModelAdmin):
+    form = BrandingForm
     list_display = ["__str__", "from_name", "from_email", "updated_at"]
     fields = ["name", "logo_url", "from_name", "from_email", "reply_to", "primary_color"]
     fields += ["footer"]

@@ -55,8 +55,12 @@ def _normalize(email: str) -> str:
 
 
 def is_suppressed(email: str) -> bool:
-    with schema_context(get_public_schema_name()):
-        return Suppression.objects.filter(email=_normalize(email)).exists()
+    # One query on the public table by its qualified name, without switching the search path.
+    quote = connection.ops.quote_name
+    table = f"{quote(get_public_schema_name())}.{quote(Suppression._meta.db_table)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE email = %s LIMIT 1", [_normalize(email)])  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def suppression_add(*, email: str, reason: str, detail: str = "") -> Suppression:
@@ -424,15 +428,20 @@ def _message_event_apply(
 # --- Branding -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def branding_update(*, data: dict) -> Branding:
-    """Creates or updates this schema's branding."""
+def sender_check(from_email: str) -> None:
+    """Refuses sender addresses outside NOTIFICATIONS["SENDER_DOMAINS"] (when it is set)."""
     domains = [d.lower() for d in settings.NOTIFICATIONS["SENDER_DOMAINS"]]
-    from_email = (data.get("from_email") or "").strip().lower()
-    if from_email and domains and from_email.rpartition("@")[2] not in domains:
+    if from_email and domains and from_email.lower().rpartition("@")[2] not in domains:
         raise SenderNotAllowed(
             fields={"from_email": [f"Send from an address at {', '.join(domains)}."]}
         )
+
+
+@transaction.atomic
+def branding_update(*, data: dict) -> Branding:
+    """Creates or updates this schema's branding."""
+    from_email = (data.get("from_email") or "").strip().lower()
+    sender_check(from_email)
     branding = Branding.objects.select_for_update().first() or Branding()
     for name in ("name", "logo_url", "from_name", "reply_to", "primary_color", "footer"):
         if name in data:

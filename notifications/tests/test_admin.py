@@ -83,3 +83,20 @@ def test_demo_seed_is_idempotent(tenant_a, make_user):
     assert "4 in-app notifications" in first and "already" in second
     assert Notification.objects.filter(user=owner).count() == 4
     assert Branding.objects.count() == 1
+
+
+def test_branding_is_edited_in_the_tenant_admin_within_the_sender_domains(
+    admin_client, tenant_a, settings
+):
+    from notifications.models import Branding
+
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SENDER_DOMAINS": ["mail.example.com"]}
+    host = {"HTTP_HOST": "alpha.localhost"}
+    form = {"name": "Alpha Shop", "primary_color": "#112233", "from_email": "x@gmail.com"}
+    response = admin_client.post("/admin/notifications/branding/add/", form, **host)
+    assert response.status_code == 200 and b"mail.example.com" in response.content
+    form["from_email"] = "shop@mail.example.com"
+    response = admin_client.post("/admin/notifications/branding/add/", form, **host)
+    assert response.status_code == 302
+    connection.set_tenant(tenant_a)
+    assert Branding.objects.get().from_email == "shop@mail.example.com"
