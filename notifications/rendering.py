@@ -37,6 +37,9 @@ class RenderedEmail:
 def _tenant():
     from tenants.models import Tenant
 
+    current = getattr(connection, "tenant", None)  # set by the middleware and by Celery tasks
+    if isinstance(current, Tenant) and current.schema_name == connection.schema_name:
+        return current
     return Tenant.objects.filter(schema_name=connection.schema_name).first()
 
 
