@@ -165,3 +165,16 @@ def committed(django_db_setup, django_db_blocker):
             # from the public schema. Rows of these tests live in public tables only.
             rows = type(obj).objects.filter(pk=obj.pk)
             rows._raw_delete(rows.db)
+
+
+@pytest.fixture
+def celery_eager():
+    """Celery tasks run in-process when queued (e.g. emails sent by notifications.send_email
+    land in django.core.mail.outbox as soon as the on_commit callbacks run)."""
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

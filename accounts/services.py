@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts import emails, lockout
+from accounts import lockout
 from accounts.errors import (
     AccountLocked,
     EmailNotVerified,
@@ -46,6 +46,7 @@ from accounts.errors import (
 from accounts.models import OneTimeToken, RecoveryCode, SecurityEvent, Session, TotpDevice, User
 from accounts.sessions import remember_active, remember_revoked, session_group_name
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM, SessionRefreshToken, tokens_for_session
+from notifications.services import email_send, notify
 from tenants.services import membership_admit
 
 Kind = SecurityEvent.Kind
@@ -145,8 +146,16 @@ def _verification_send(*, user: User, meta: RequestMeta) -> None:
         lifetime=timedelta(hours=settings.ACCOUNTS["EMAIL_VERIFICATION_HOURS"]),
     )
     link = _link(meta, settings.ACCOUNTS["VERIFY_EMAIL_PATH"], raw)
-    transaction.on_commit(
-        partial(emails.send_verification_email, to=user.email, name=user.name, link=link)
+    email_send(
+        to=user.email,
+        template="verify_email",
+        context={
+            "name": user.name,
+            "link": link,
+            "hours": settings.ACCOUNTS["EMAIL_VERIFICATION_HOURS"],
+        },
+        user=user,
+        base_url=meta.base_url,
     )
 
 
@@ -177,13 +186,12 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
         _verification_send(user=existing, meta=meta)
         return None
     if existing is not None:
-        transaction.on_commit(
-            partial(
-                emails.send_already_registered_email,
-                to=existing.email,
-                name=existing.name,
-                base_url=meta.base_url,
-            )
+        email_send(
+            to=existing.email,
+            template="already_registered",
+            context={"name": existing.name, "login_url": meta.base_url},
+            user=existing,
+            base_url=meta.base_url,
         )
         return None
     _password_validate(password, user=User(email=email, name=name), field_name="password")
@@ -554,8 +562,31 @@ def password_forgot(*, email: str, meta: RequestMeta) -> None:
     )
     security_event_record(kind=Kind.PASSWORD_RESET_REQUESTED, meta=meta, user=user)
     link = _link(meta, settings.ACCOUNTS["RESET_PASSWORD_PATH"], raw)
-    transaction.on_commit(
-        partial(emails.send_password_reset_email, to=user.email, name=user.name, link=link)
+    email_send(
+        to=user.email,
+        template="password_reset",
+        context={
+            "name": user.name,
+            "link": link,
+            "minutes": settings.ACCOUNTS["PASSWORD_RESET_MINUTES"],
+        },
+        user=user,
+        base_url=meta.base_url,
+    )
+
+
+def _password_changed_notify(*, user: User, meta: RequestMeta) -> None:
+    """Security alert, by email and in the app of the tenant where it happened."""
+    notify(user=user, template="password_changed", base_url=meta.base_url)
+
+
+def _security_alert(*, user: User, meta: RequestMeta, event: str) -> None:
+    details = ", ".join(part for part in (meta.user_agent[:120], meta.ip or "") if part)
+    notify(
+        user=user,
+        template="security_alert",
+        context={"event": event, "details": details},
+        base_url=meta.base_url,
     )
 
 
@@ -574,9 +605,7 @@ def password_reset(*, token: str, password: str, meta: RequestMeta) -> User:
     _sessions_revoke(Session.objects.filter(user=user), reason="password_reset")
     lockout.failures_clear(user.email)
     security_event_record(kind=Kind.PASSWORD_RESET, meta=meta, user=user)
-    transaction.on_commit(
-        partial(emails.send_password_changed_email, to=user.email, name=user.name)
-    )
+    _password_changed_notify(user=user, meta=meta)
     return user
 
 
@@ -594,9 +623,7 @@ def password_change(
         Session.objects.filter(user=user).exclude(pk=session_id), reason="password_changed"
     )
     security_event_record(kind=Kind.PASSWORD_CHANGED, meta=meta, user=user, session_id=session_id)
-    transaction.on_commit(
-        partial(emails.send_password_changed_email, to=user.email, name=user.name)
-    )
+    _password_changed_notify(user=user, meta=meta)
 
 
 # --- Multi-factor authentication ----------------------------------------------------------
@@ -653,6 +680,7 @@ def recovery_codes_regenerate(*, user: User, password: str, meta: RequestMeta) -
     if not _mfa_enabled(user):
         raise MfaNotEnabled()
     security_event_record(kind=Kind.RECOVERY_CODES_REGENERATED, meta=meta, user=user)
+    _security_alert(user=user, meta=meta, event="New recovery codes were generated")
     return _recovery_codes_replace(user=user)
 
 
@@ -665,6 +693,7 @@ def mfa_disable(*, user: User, password: str, meta: RequestMeta) -> None:
         raise MfaNotEnabled()
     RecoveryCode.objects.filter(user=user).delete()
     security_event_record(kind=Kind.MFA_DISABLED, meta=meta, user=user)
+    _security_alert(user=user, meta=meta, event="Two-factor authentication was turned off")
 
 
 # --- Profile and housekeeping -------------------------------------------------------------

@@ -64,6 +64,8 @@ SHARED_APPS = [
     "channels",
     "django_celery_beat",
     "django_celery_results",
+    # Also a tenant app: messages sent from the public schema (sign-up) are recorded here.
+    "notifications",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -327,7 +329,27 @@ CELERY_TIMEZONE = "UTC"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Platform <no-reply@localhost>")
-ANYMAIL = {}
+# Tracking webhooks (notifications app) are authenticated with basic auth ("user:password" in
+# ANYMAIL_WEBHOOK_SECRET) and, for Mailgun, the webhook signing key.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+    "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default="") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+}
+
+# --- Notifications (notifications app) --------------------------------------------------------
+NOTIFICATIONS = {
+    # Links in emails (unsubscribe) when the caller gives no base URL: <scheme>://<tenant host>.
+    "LINK_SCHEME": env.str(
+        "NOTIFICATIONS_LINK_SCHEME", default="https" if IS_PRODUCTION else "http"
+    ),
+    "LINK_PORT": env.str("NOTIFICATIONS_LINK_PORT", default=""),
+    "UNSUBSCRIBE_MAX_AGE_DAYS": env.int("NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE_DAYS", default=180),
+    # A tenant's branding may only send from these domains (empty: any).
+    "SENDER_DOMAINS": env.list("NOTIFICATIONS_SENDER_DOMAINS", default=[]),
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6),
+}
 
 # --- Static files and storage ---------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,3 +1,17 @@
-"""REST routes of this app, mounted by config.urls_tenant under /api/v1/."""
+"""REST routes of this app, mounted by config.urls_tenant under /api/v1/notifications/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from notifications import views
+
+app_name = "notifications"
+
+router = SimpleRouter()
+router.register("", views.NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("preferences/", views.PreferencesView.as_view(), name="preferences"),
+    path("unsubscribe/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
+    *router.urls,
+]

@@ -14,6 +14,12 @@ def _fast_password_hasher(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _emails_sent_in_process(celery_eager):
+    """Account emails go through the notifications task; run it in-process so they reach
+    django.core.mail.outbox when the transaction's on_commit callbacks run."""
+
+
 @pytest.fixture
 def argon2():
     """Request this to keep the configured (Argon2) password hashers."""
