@@ -18,6 +18,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 MARKER_FIELDS = {"name", "sku", "title", "original_name", "description", "body", "slug"}
@@ -72,6 +73,9 @@ def _params(route: str) -> list[str]:
 
 
 def _is_public(view_class) -> bool:
+    """Views that take no JWT: AllowAny DRF views and plain Django views (signed-link pages)."""
+    if not issubclass(view_class, APIView):
+        return True
     return any(p is AllowAny for p in getattr(view_class, "permission_classes", []))
 
 
