@@ -10,11 +10,11 @@ generated order set for the reports is rolled back at the end.
 
 import argparse
 import os
+import queue
 import statistics
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,37 +44,52 @@ class Rollback(Exception):
 
 
 def checkout_round(schema, user, product_ids, *, threads, checkouts, quantity=1):
-    """`checkouts` checkouts on `threads` threads -> (seconds, ok, refused, latencies)."""
-    barrier = threading.Barrier(threads)
+    """`checkouts` checkouts on `threads` threads -> (seconds, ok, refused, latencies).
+
+    Each thread keeps its own connection for the whole round (as a web worker would).
+    """
+    barrier = threading.Barrier(threads + 1)
+    work = queue.SimpleQueue()
+    for i in range(checkouts):
+        work.put(product_ids[i % len(product_ids)])
     latencies: list[float] = []
     outcome = {"ok": 0, "refused": 0}
     lock = threading.Lock()
 
-    def one(i):
-        if i < threads:
-            barrier.wait()
-        pid = product_ids[i % len(product_ids)]
-        started = time.perf_counter()
+    def worker():
         try:
             with schema_context(schema):
-                services.order_checkout(
-                    customer=user,
-                    items=[{"product_id": pid, "quantity": quantity}],
-                    shipping_address=ADDRESS,
-                    payment_method="credit_card",
-                )
-            key = "ok"
-        except InsufficientStock:
-            key = "refused"
+                connection.ensure_connection()
+                barrier.wait()
+                while True:
+                    try:
+                        pid = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    started = time.perf_counter()
+                    try:
+                        services.order_checkout(
+                            customer=user,
+                            items=[{"product_id": pid, "quantity": quantity}],
+                            shipping_address=ADDRESS,
+                            payment_method="credit_card",
+                        )
+                        key = "ok"
+                    except InsufficientStock:
+                        key = "refused"
+                    with lock:
+                        outcome[key] += 1
+                        latencies.append(time.perf_counter() - started)
         finally:
             connection.close()
-        with lock:
-            outcome[key] += 1
-            latencies.append(time.perf_counter() - started)
 
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    barrier.wait()  # every thread is connected: start the clock
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, range(checkouts)))
+    for thread in pool:
+        thread.join()
     return time.perf_counter() - started, outcome["ok"], outcome["refused"], latencies
 
 

@@ -142,7 +142,7 @@ class ReportQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class SalesRowSerializer(serializers.Serializer):
+class OrderSalesRowSerializer(serializers.Serializer):
     day = serializers.DateField()
     product_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -152,12 +152,12 @@ class SalesRowSerializer(serializers.Serializer):
     orders = serializers.IntegerField()
 
 
-class PeriodSerializer(serializers.Serializer):
+class OrderReportPeriodSerializer(serializers.Serializer):
     date_from = serializers.DateField(source="from")
     date_to = serializers.DateField(source="to")
 
 
-class StatsTotalsSerializer(serializers.Serializer):
+class OrderStatsTotalsSerializer(serializers.Serializer):
     orders = serializers.IntegerField()
     revenue = serializers.DecimalField(**MONEY)
     average_order_value = serializers.DecimalField(**MONEY)
@@ -165,13 +165,13 @@ class StatsTotalsSerializer(serializers.Serializer):
     customers = serializers.IntegerField()
 
 
-class MonthRevenueSerializer(serializers.Serializer):
+class OrderMonthRevenueSerializer(serializers.Serializer):
     month = serializers.CharField()
     orders = serializers.IntegerField()
     revenue = serializers.DecimalField(**MONEY)
 
 
-class TopProductSerializer(serializers.Serializer):
+class OrderTopProductSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     name = serializers.CharField()
     units = serializers.IntegerField()
@@ -179,9 +179,9 @@ class TopProductSerializer(serializers.Serializer):
     orders = serializers.IntegerField()
 
 
-class StatsSerializer(serializers.Serializer):
-    period = PeriodSerializer()
-    totals = StatsTotalsSerializer()
+class OrderStatsSerializer(serializers.Serializer):
+    period = OrderReportPeriodSerializer()
+    totals = OrderStatsTotalsSerializer()
     by_status = serializers.DictField(child=serializers.IntegerField())
-    revenue_by_month = MonthRevenueSerializer(many=True)
-    top_products = TopProductSerializer(many=True)
+    revenue_by_month = OrderMonthRevenueSerializer(many=True)
+    top_products = OrderTopProductSerializer(many=True)

@@ -177,6 +177,14 @@ def order_checkout(
         raise InvalidOrderData(fields={"discount_code": ["Unknown discount code."]})
 
     number = _new_number()
+    # Names and SKUs are read before the row locks are taken, which keeps the locks (and so
+    # the queue of checkouts of a popular product) short.
+    products = {
+        p.id: p
+        for p in Product.objects.filter(id__in=[pid for pid, _ in lines]).only(
+            "id", "name", "sku", "attributes"
+        )
+    }
     try:
         movements = catalog_services.stock_reserve(
             items=lines, reference=number, user=customer, note="Checkout"
@@ -186,14 +194,16 @@ def order_checkout(
         raise InvalidOrderData(
             fields={"items": [f"Unknown products: {ids}."]}, product_ids=ids
         ) from exc
+    # The reservation read the prices under the row locks: these are the prices charged.
     unit_prices = {m.product_id: m.unit_price for m in movements}
-    # The rows are locked by the reservation, so these are the prices the stock was taken at.
-    products = {
-        p.id: p
-        for p in Product.objects.filter(id__in=unit_prices).only("id", "name", "sku", "attributes")
-    }
     snapshot = []
     subtotal = money(0)
+    missing = [pid for pid, _ in lines if pid not in products]
+    if missing:  # committed between the read above and the reservation
+        products.update(
+            (p.id, p)
+            for p in Product.objects.filter(id__in=missing).only("id", "name", "sku", "attributes")
+        )
     for product_id, quantity in lines:
         product, price = products[product_id], unit_prices[product_id]
         line_total = money(price * quantity)

@@ -18,10 +18,10 @@ from orders.serializers import (
     BulkResultSerializer,
     BulkStatusSerializer,
     CheckoutSerializer,
+    OrderSalesRowSerializer,
     OrderSerializer,
+    OrderStatsSerializer,
     ReportQuerySerializer,
-    SalesRowSerializer,
-    StatsSerializer,
     TransitionSerializer,
 )
 from rbac import access
@@ -170,7 +170,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses=SalesRowSerializer(many=True))
+    @extend_schema(parameters=[ReportQuerySerializer], responses=OrderSalesRowSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="reports/sales")
     def sales_report(self, request):
         """Sales per product per day (UTC): units, revenue, orders. `?export=csv` for a file."""
@@ -183,9 +183,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if query.get("export") == "csv":
             columns = ["day", "product_id", "name", "sku", "units", "revenue", "orders"]
             return _csv_response("sales.csv", columns, ([row[c] for c in columns] for row in rows))
-        return Response({"results": SalesRowSerializer(rows, many=True).data})
+        return Response({"results": OrderSalesRowSerializer(rows, many=True).data})
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses=StatsSerializer)
+    @extend_schema(parameters=[ReportQuerySerializer], responses=OrderStatsSerializer)
     @action(detail=False, methods=["get"], url_path="reports/stats")
     def stats(self, request):
         """Totals, average order value, orders by status, revenue by month, top products."""
@@ -203,4 +203,4 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     ("top_products", product["product_id"], product["units"], product["revenue"])
                 )
             return _csv_response("order-stats.csv", ["section", "key", "count", "value"], rows)
-        return Response(StatsSerializer(stats).data)
+        return Response(OrderStatsSerializer(stats).data)
