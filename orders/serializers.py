@@ -122,9 +122,11 @@ class BulkStatusSerializer(serializers.Serializer):
 
 class BulkResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    result = serializers.ChoiceField(choices=["ok", "not_found", "invalid_transition"])
+    result = serializers.ChoiceField(choices=["ok", "not_found", "invalid_transition", "error"])
     status = serializers.CharField(required=False)
     allowed = serializers.ListField(child=serializers.CharField(), required=False)
+    code = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
 
 
 class ReportQuerySerializer(serializers.Serializer):

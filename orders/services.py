@@ -19,6 +19,7 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from catalog.errors import ProductNotFound
 from catalog.models import Product
+from config.errors import DomainError
 from orders.errors import (
     IdempotencyKeyReused,
     InvalidOrderData,
@@ -318,7 +319,8 @@ def orders_bulk_transition(
 
     Returns one result per id, in the order given: {"id", "result": "ok", "status"} or
     {"id", "result": "not_found"} or {"id", "result": "invalid_transition", "status",
-    "allowed"}. One order's failure never undoes another's change.
+    "allowed"} or {"id", "result": "error", "code", "message"} (another domain error, e.g.
+    from the catalog). One order's failure never undoes another's change.
     """
     if len(order_ids) > BULK_LIMIT:
         raise InvalidOrderData(fields={"ids": [f"At most {BULK_LIMIT} orders."]})
@@ -336,6 +338,13 @@ def orders_bulk_transition(
                 "result": "invalid_transition",
                 "status": exc.extra["current_status"],
                 "allowed": exc.extra["allowed"],
+            }
+        except DomainError as exc:  # e.g. the catalog refusing a release
+            outcome[order_id] = {
+                "id": order_id,
+                "result": "error",
+                "code": exc.code,
+                "message": exc.message,
             }
         else:
             outcome[order_id] = {"id": order_id, "result": "ok", "status": order.status}

@@ -185,6 +185,27 @@ class TestBulkStatus:
         ]
         assert Order.objects.get(id=shipped.id).status == S.SHIPPED
 
+    def test_other_domain_errors_are_reported_per_order(self, order_in, monkeypatch):
+        from catalog import services as catalog_services
+        from catalog.errors import ReleaseExceedsReservation
+
+        broken, fine = order_in(S.PENDING), order_in(S.PENDING)
+        real_release = catalog_services.stock_release
+
+        def release(**kwargs):
+            if kwargs["reference"] == broken.number:
+                raise ReleaseExceedsReservation()
+            return real_release(**kwargs)
+
+        monkeypatch.setattr(catalog_services, "stock_release", release)
+        results = services.orders_bulk_transition(
+            order_ids=[broken.id, fine.id], status="cancelled"
+        )
+        assert results[0]["result"] == "error"
+        assert results[0]["code"] == "release_exceeds_reservation"
+        assert results[1] == {"id": fine.id, "result": "ok", "status": "cancelled"}
+        assert Order.objects.get(id=broken.id).status == S.PENDING
+
     def test_customers_may_not_bulk_update(self, customer_api, order_in):
         order = order_in(S.PENDING)
         response = customer_api.post(
