@@ -248,10 +248,34 @@ def order_checkout(
         IdempotencyKey.objects.filter(customer_id=customer.pk, key=idempotency_key).update(
             order=order
         )
+    _customer_notify(order=order, template="order_confirmation")
     return order, True
 
 
 # --- the state machine ----------------------------------------------------------------------
+
+
+def _customer_notify(*, order: Order, template: str) -> None:
+    """Emails the customer (and notifies them in the app) once the transaction commits."""
+    from notifications.services import notify
+
+    if order.customer_id is None:
+        return
+    notify(
+        user=order.customer,
+        template=template,
+        context={
+            "order_number": order.number,
+            "status": order.status,
+            "items": [
+                {"name": i["name"], "quantity": i["quantity"], "total": i["subtotal"]}
+                for i in order.items
+            ],
+            "total": str(order.total),
+            "currency": order.currency,
+            "url": f"/orders/{order.number}",
+        },
+    )
 
 
 def _lock_order(order_id: int) -> Order:
@@ -309,6 +333,7 @@ def order_transition(
         extra["tracking_number"] = tracking_number
     order.history = [*order.history, _history_entry(status, previous, actor, note, **extra)]
     order.save()
+    _customer_notify(order=order, template="order_status_changed")
     return order
 
 
