@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "FileStatusEnum": "uploads.models.File.Status",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
     },
 }
 
@@ -451,3 +453,17 @@ BILLING_PLANS = {
         "limits": {"members": None},
     },
 }
+
+# --- Orders ---------------------------------------------------------------------------------
+# Unpaid pending orders are cancelled (and their stock released) after this many minutes.
+ORDERS_PENDING_TTL_MINUTES = env.int("ORDERS_PENDING_TTL_MINUTES", default=60)
+ORDERS_CURRENCY = env.str("ORDERS_CURRENCY", default="USD")
+# Tax as a fraction of the discounted subtotal, e.g. "0.20".
+ORDERS_TAX_RATE = env.str("ORDERS_TAX_RATE", default="0")
+# Flat shipping per order, waived from ORDERS_FREE_SHIPPING_FROM (empty: never waived).
+ORDERS_SHIPPING_FEE = env.str("ORDERS_SHIPPING_FEE", default="0")
+ORDERS_FREE_SHIPPING_FROM = env.str("ORDERS_FREE_SHIPPING_FROM", default="")
+# Discount codes, "CODE=10%" (percent of the subtotal) or "CODE=5.00" (amount), comma separated.
+ORDERS_DISCOUNT_CODES = env.str("ORDERS_DISCOUNT_CODES", default="")
+# Idempotency keys of checkout are kept this long.
+ORDERS_IDEMPOTENCY_KEY_HOURS = env.int("ORDERS_IDEMPOTENCY_KEY_HOURS", default=24)

@@ -1,3 +1,10 @@
-"""REST routes of this app, mounted by config.urls_tenant under /api/v1/."""
+"""REST routes of orders, mounted by config.urls_tenant under /api/v1/orders/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from orders import views
+
+router = SimpleRouter()
+router.register("", views.OrderViewSet, basename="order")
+
+urlpatterns = router.urls

@@ -98,10 +98,10 @@ register_resource(
 )
 register_resource(
     "orders.order",
-    description="Customer orders.",
-    actions=(*CRUD, "cancel", "refund", "fulfil"),
+    description="Customer orders (read: one's own; read_all: everyone's).",
+    actions=(*CRUD, "cancel", "refund", "fulfil", "read_all", "report"),
     member=("create", "read", "cancel"),
-    manager=("update", "fulfil"),
+    manager=("update", "fulfil", "read_all", "report"),
 )
 register_resource(
     "files.file",

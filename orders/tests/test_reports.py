@@ -1,0 +1,127 @@
+"""Reports: sales per product per day and stats, as SQL aggregations; CSV; access; tenants."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.tests.factories import OrderFactory, line
+
+URL = "/api/v1/orders/reports/"
+
+pytestmark = pytest.mark.django_db
+
+
+def _at(day: int, hour: int = 12) -> datetime:
+    return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def orders(customer, other_customer, in_a):
+    OrderFactory(customer=customer, created_at=_at(1), items=[line(1, "Mug", 2, "5.00")])
+    OrderFactory(
+        customer=other_customer,
+        created_at=_at(1, 23),
+        status="delivered",
+        items=[line(1, "Mug", 1, "5.00"), line(2, "Lamp", 1, "40.00")],
+    )
+    OrderFactory(customer=customer, created_at=_at(2), items=[line(2, "Lamp", 3, "40.00")])
+    # Cancelled and refunded orders are not sales.
+    OrderFactory(
+        customer=customer, created_at=_at(2), status="cancelled", items=[line(1, "Mug", 9)]
+    )
+    OrderFactory(
+        customer=customer, created_at=_at(2), status="refunded", items=[line(2, "Lamp", 9)]
+    )
+    # Outside the period.
+    OrderFactory(customer=customer, created_at=_at(20), items=[line(1, "Mug", 1, "5.00")])
+
+
+PERIOD = {"date_from": "2026-03-01", "date_to": "2026-03-05"}
+
+
+def test_sales_per_product_per_day(staff_api, orders):
+    response = staff_api.get(f"{URL}sales/", PERIOD)
+    assert response.status_code == 200, response.json()
+    rows = [
+        (r["day"], r["product_id"], r["name"], r["units"], r["revenue"], r["orders"])
+        for r in response.json()["results"]
+    ]
+    assert rows == [
+        ("2026-03-01", 2, "Lamp", 1, "40.00", 1),
+        ("2026-03-01", 1, "Mug", 3, "15.00", 2),
+        ("2026-03-02", 2, "Lamp", 3, "120.00", 1),
+    ]
+    one = staff_api.get(f"{URL}sales/", {**PERIOD, "product_id": 1}).json()["results"]
+    assert [(r["day"], r["units"]) for r in one] == [("2026-03-01", 3)]
+
+
+def test_sales_csv(staff_api, orders):
+    response = staff_api.get(f"{URL}sales/", {**PERIOD, "export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["day", "product_id", "name", "sku", "units", "revenue", "orders"]
+    assert rows[1] == ["2026-03-01", "2", "Lamp", "SKU-2", "1", "40.00", "1"]
+    assert len(rows) == 4
+
+
+def test_stats(staff_api, orders):
+    response = staff_api.get(f"{URL}stats/", PERIOD)
+    assert response.status_code == 200
+    stats = response.json()
+    assert stats["totals"] == {
+        "orders": 3,
+        "revenue": "175.00",
+        "average_order_value": "58.33",
+        "units": 7,
+        "customers": 2,
+    }
+    assert stats["by_status"]["pending"] == 2
+    assert stats["by_status"]["cancelled"] == 1
+    assert stats["by_status"]["refunded"] == 1
+    assert stats["revenue_by_month"] == [{"month": "2026-03", "orders": 3, "revenue": "175.00"}]
+    assert [(p["product_id"], p["units"], p["revenue"]) for p in stats["top_products"]] == [
+        (2, 4, "160.00"),
+        (1, 3, "15.00"),
+    ]
+    csv_response = staff_api.get(f"{URL}stats/", {**PERIOD, "export": "csv"})
+    lines = csv_response.content.decode().splitlines()
+    assert lines[0] == "section,key,count,value"
+    assert "totals,revenue,,175.00" in lines
+
+
+def test_default_period_is_the_last_30_days(staff_api, customer, in_a):
+    OrderFactory(customer=customer, items=[line(5, "Fresh", 1, "1.00")])
+    OrderFactory(customer=customer, created_at=timezone.now() - timedelta(days=40))
+    stats = staff_api.get(f"{URL}stats/").json()
+    assert stats["totals"]["orders"] == 1
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"date_from": "2026-03-05", "date_to": "2026-03-01"}, "date_from"),
+        ({"date_from": "March"}, "date_from"),
+        ({"export": "xlsx"}, "export"),
+        ({"product_id": "x"}, "product_id"),
+    ],
+)
+def test_bad_report_queries_are_400(staff_api, in_a, params, field):
+    response = staff_api.get(f"{URL}sales/", params)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_customers_may_not_read_reports(customer_api, orders):
+    assert customer_api.get(f"{URL}sales/", PERIOD).status_code == 403
+    assert customer_api.get(f"{URL}stats/", PERIOD).status_code == 403
+
+
+def test_reports_are_per_tenant(orders, tenant_b, make_user, auth_client):
+    boss_b = make_user(email="boss@beta.test", tenant=tenant_b, role="admin")
+    client_b = auth_client(boss_b, tenant_b)
+    assert client_b.get(f"{URL}sales/", PERIOD).json()["results"] == []
+    assert client_b.get(f"{URL}stats/", PERIOD).json()["totals"]["orders"] == 0

@@ -1,0 +1,206 @@
+"""Orders REST API: checkout, list and detail, state transitions, bulk status, reports."""
+
+import csv
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from orders import selectors, services
+from orders.errors import InvalidOrderData
+from orders.filters import OrderFilter
+from orders.models import Order
+from orders.serializers import (
+    BulkResultSerializer,
+    BulkStatusSerializer,
+    CheckoutSerializer,
+    OrderSerializer,
+    ReportQuerySerializer,
+    SalesRowSerializer,
+    StatsSerializer,
+    TransitionSerializer,
+)
+from rbac import access
+from rbac.permissions import HasRBACPermission
+
+S = Order.Status
+# The permission each target status needs (besides seeing the order).
+STATUS_ACTIONS = {
+    S.CONFIRMED: "update",
+    S.PROCESSING: "update",
+    S.SHIPPED: "fulfil",
+    S.DELIVERED: "fulfil",
+    S.CANCELLED: "cancel",
+    S.REFUNDED: "refund",
+}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A retry with the same key and body returns the same order, never a second one.",
+)
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders. Customers see their own; orders.order:read_all sees everyone's."""
+
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "orders.order"
+    rbac_actions = {
+        "confirm": "update",
+        "process": "update",
+        "ship": "fulfil",
+        "deliver": "fulfil",
+        "cancel": "cancel",
+        "refund": "refund",
+        "bulk_status": "read_all",
+        "sales_report": "report",
+        "stats": "report",
+    }
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    queryset = Order.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.orders_visible_to(self.request.user)
+
+    @extend_schema(
+        request=CheckoutSerializer,
+        responses={201: OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def create(self, request):
+        """Checkout: reserves the stock and places the order (prices come from the catalog)."""
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > 255:
+            raise InvalidOrderData(fields={"Idempotency-Key": ["At most 255 characters."]})
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order, created = services.order_checkout(
+            customer=request.user, idempotency_key=key, **serializer.validated_data
+        )
+        response = Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _transition(self, request, to_status: str) -> Response:
+        order = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = services.order_transition(
+            order_id=order.id,
+            status=to_status,
+            actor=request.user,
+            note=data["note"],
+            reason=data["reason"],
+            tracking_number=data["tracking_number"],
+        )
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._transition(request, S.CONFIRMED)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def process(self, request, pk=None):
+        return self._transition(request, S.PROCESSING)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        return self._transition(request, S.SHIPPED)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, pk=None):
+        return self._transition(request, S.DELIVERED)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancels an order that has not shipped; its stock goes back to the catalog."""
+        return self._transition(request, S.CANCELLED)
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        return self._transition(request, S.REFUNDED)
+
+    @extend_schema(request=BulkStatusSerializer, responses=BulkResultSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="bulk-status")
+    def bulk_status(self, request):
+        """Moves many orders to one status; one result per id."""
+        serializer = BulkStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        needed = STATUS_ACTIONS[data["status"]]
+        if not access.has_permission(request.user, self.rbac_resource, needed):
+            raise PermissionDenied(f"You may not {needed} {self.rbac_resource}.")
+        results = services.orders_bulk_transition(
+            order_ids=data["ids"],
+            status=data["status"],
+            actor=request.user,
+            note=data["note"],
+            reason=data["reason"],
+        )
+        return Response({"results": results})
+
+    def _report_query(self, request) -> dict:
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    @extend_schema(parameters=[ReportQuerySerializer], responses=SalesRowSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="reports/sales")
+    def sales_report(self, request):
+        """Sales per product per day (UTC): units, revenue, orders. `?export=csv` for a file."""
+        query = self._report_query(request)
+        rows = selectors.sales_by_product_day(
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
+            product_id=query.get("product_id"),
+        )
+        if query.get("export") == "csv":
+            columns = ["day", "product_id", "name", "sku", "units", "revenue", "orders"]
+            return _csv_response("sales.csv", columns, ([row[c] for c in columns] for row in rows))
+        return Response({"results": SalesRowSerializer(rows, many=True).data})
+
+    @extend_schema(parameters=[ReportQuerySerializer], responses=StatsSerializer)
+    @action(detail=False, methods=["get"], url_path="reports/stats")
+    def stats(self, request):
+        """Totals, average order value, orders by status, revenue by month, top products."""
+        query = self._report_query(request)
+        stats = selectors.order_stats(
+            date_from=query.get("date_from"), date_to=query.get("date_to")
+        )
+        if query.get("export") == "csv":
+            rows = [("totals", key, "", value) for key, value in stats["totals"].items()]
+            rows += [("by_status", key, "", value) for key, value in stats["by_status"].items()]
+            for month in stats["revenue_by_month"]:
+                rows.append(("revenue_by_month", month["month"], month["orders"], month["revenue"]))
+            for product in stats["top_products"]:
+                rows.append(
+                    ("top_products", product["product_id"], product["units"], product["revenue"])
+                )
+            return _csv_response("order-stats.csv", ["section", "key", "count", "value"], rows)
+        return Response(StatsSerializer(stats).data)
