@@ -51,3 +51,23 @@ class PlanLimitReached(Forbidden):
 class EventNotReady(Exception):
     """The event refers to an object this schema does not know yet (it may still be committing):
     processing is retried later."""
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    default_message = "This order cannot be paid now."
+
+
+class PaymentNotCancelable(Conflict):
+    code = "payment_not_cancelable"
+    default_message = "This payment cannot be canceled."
+
+
+class RefundNotAllowed(Conflict):
+    code = "refund_not_allowed"
+    default_message = "Nothing of this payment can be refunded."
+
+
+class InvalidRefund(DomainError):
+    code = "invalid"
+    default_message = "The refund amount is not valid."

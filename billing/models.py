@@ -114,3 +114,77 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class Payment(models.Model):
+    """A Stripe PaymentIntent for an order, mirrored (amounts in the currency's minor unit)."""
+
+    class Status(models.TextChoices):
+        REQUIRES_PAYMENT_METHOD = "requires_payment_method", "Requires payment method"
+        REQUIRES_CONFIRMATION = "requires_confirmation", "Requires confirmation"
+        REQUIRES_ACTION = "requires_action", "Requires action"
+        PROCESSING = "processing", "Processing"
+        REQUIRES_CAPTURE = "requires_capture", "Requires capture"
+        CANCELED = "canceled", "Canceled"
+        SUCCEEDED = "succeeded", "Succeeded"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=30, choices=Status.choices)
+    amount_received = models.PositiveBigIntegerField(default=0)
+    amount_refunded = models.PositiveBigIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=255)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open payment per order; a canceled one may be followed by a new attempt.
+            models.UniqueConstraint(
+                fields=["order"], condition=~Q(status="canceled"), name="billing_payment_one_open"
+            ),
+        ]
+        indexes = [models.Index(fields=["order", "-created_at"], name="billing_payment_order")]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def refundable(self) -> int:
+        return self.amount_received - self.amount_refunded
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        REQUIRES_ACTION = "requires_action", "Requires action"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", "Duplicate"
+        FRAUDULENT = "fraudulent", "Fraudulent"
+        REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by customer"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.amount} ({self.status})"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from billing.models import Customer, Subscription, WebhookEvent
+from billing.models import Customer, Payment, Subscription, WebhookEvent
 
 FREE = "free"
 
@@ -89,3 +89,13 @@ def webhook_events(*, status: str | None = None):
 
 def current_schema() -> str:
     return connection.schema_name
+
+
+def payments():
+    return Payment.objects.select_related("order").prefetch_related("refunds")
+
+
+def order_for_payment(*, order_id: int):
+    from orders.models import Order
+
+    return Order.objects.filter(pk=order_id).first()

@@ -11,19 +11,30 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.models import Payment
 from billing.serializers import (
+    PaymentConfirmSerializer,
+    PaymentCreatedSerializer,
+    PaymentSerializer,
     PlanListSerializer,
+    RefundCreateSerializer,
+    RefundSerializer,
     SubscriptionCancelSerializer,
     SubscriptionChangeSerializer,
     SubscriptionSerializer,
     SubscriptionStartSerializer,
     SubscriptionStateSerializer,
 )
-from config.errors import error_response
+from config.errors import NotFound, error_response
+from config.pagination import DefaultCursorPagination
+from rbac import access
 from rbac.permissions import HasRBACPermission
 
 logger = logging.getLogger(__name__)
@@ -160,3 +171,76 @@ class SubscriptionResumeView(APIView):
     def post(self, request):
         subscription = services.subscription_resume()
         return Response(_subscription_body(request, subscription))
+
+
+# --- Order payments -------------------------------------------------------------------------
+def _may(request, action: str) -> bool:
+    return access.has_permission(request.user, "billing.payment", action, {})
+
+
+class OrderPaymentView(APIView):
+    """POST: a PaymentIntent for one of the caller's orders (amount from the server's total);
+    answers the payment and the client secret for Stripe.js."""
+
+    @extend_schema(request=None, responses={201: PaymentCreatedSerializer})
+    def post(self, request, order_id: int):
+        order = selectors.order_for_payment(order_id=order_id)
+        if order is None or (order.customer_id != request.user.pk and not _may(request, "create")):
+            raise NotFound("No such order.")
+        payment, client_secret = services.payment_for_order(order=order, user=request.user)
+        body = PaymentSerializer(payment).data
+        return Response({**body, "client_secret": client_secret}, status=201)
+
+
+class PaymentPagination(DefaultCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Payments the caller made (all of them with billing.payment:read); confirm, cancel and
+    refund (billing.payment:refund)."""
+
+    serializer_class = PaymentSerializer
+    pagination_class = PaymentPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        payments = selectors.payments()
+        if not _may(self.request, "read"):
+            payments = payments.filter(order__customer=self.request.user)
+        return payments
+
+    def _own_or(self, action: str):
+        payment = self.get_object()
+        if payment.order.customer_id != self.request.user.pk and not _may(self.request, action):
+            raise PermissionDenied()
+        return payment
+
+    @extend_schema(request=PaymentConfirmSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        payment = self._own_or("create")
+        serializer = PaymentConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.payment_confirm(payment=payment, **serializer.validated_data)
+        return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(request=None, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        payment = self._own_or("create")
+        return Response(PaymentSerializer(services.payment_cancel(payment=payment)).data)
+
+    @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer})
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        payment = self.get_object()
+        if not _may(request, "refund"):
+            raise PermissionDenied()
+        serializer = RefundCreateSerializer(data=request.data, context={"payment": payment})
+        serializer.is_valid(raise_exception=True)
+        refund = services.refund_create(
+            payment=payment, actor=request.user, **serializer.validated_data
+        )
+        return Response(RefundSerializer(refund).data, status=201)

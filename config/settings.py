@@ -277,6 +277,10 @@ SPECTACULAR_SETTINGS = {
         "FileStatusEnum": "uploads.models.File.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "SubscriptionStatusEnum": "billing.models.Subscription.Status",
+        "PaymentStatusEnum": "billing.models.Payment.Status",
+        "RefundStatusEnum": "billing.models.Refund.Status",
+        "RefundReasonEnum": "billing.models.Refund.Reason",
     },
 }
 
