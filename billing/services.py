@@ -472,7 +472,24 @@ def refund_create(
 
 
 def _handle_payment_intent(obj: dict) -> None:
-    payment_sync(stripe_id=obj["id"])
+    payment = payment_sync(stripe_id=obj["id"])
+    refund_if_order_cancelled(payment=payment)
+
+
+def refund_if_order_cancelled(*, payment: Payment) -> Refund | None:
+    """Money that arrives for an order already cancelled (by the customer, or expired while the
+    customer was paying) goes back: the order stays cancelled and the payment is refunded."""
+    from orders.models import Order
+
+    order = Order.objects.only("status").get(pk=payment.order_id)
+    if (
+        order.status != Order.Status.CANCELLED
+        or payment.status != Payment.Status.SUCCEEDED
+        or payment.refundable <= 0
+    ):
+        return None
+    logger.info("Refunding %s: order %s is cancelled", payment.stripe_id, payment.order_id)
+    return refund_create(payment=payment, reason=Refund.Reason.REQUESTED_BY_CUSTOMER)
 
 
 def _handle_refund(obj: dict) -> None:

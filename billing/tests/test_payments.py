@@ -317,3 +317,20 @@ def test_refunds_from_the_admin(stripe_api, paid, order, make_user, tenant_a):
     order.refresh_from_db()
     assert order.payment_status == "refunded"
     assert client.get("/admin/billing/refund/").status_code == 200
+
+
+def test_money_for_a_cancelled_order_is_refunded(stripe_api, order, buyer):
+    payment, _ = services.payment_for_order(order=order, user=buyer)
+    Order.objects.filter(pk=order.pk).update(status="cancelled")  # expired while paying
+    stripe_api.payment_intent_confirm({"payment_method": "pm_card_visa"}, payment.stripe_id)
+    stored, _ = services.webhook_event_record(
+        event=stripe_api.event("payment_intent.succeeded", payment.stripe_id)
+    )
+    assert services.webhook_event_process(event_pk=stored.pk).status == "processed"
+
+    [refund] = stripe_api.calls("POST", "/v1/refunds")
+    assert (refund.params["amount"], refund.params["reason"]) == ("4199", "requested_by_customer")
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    services.webhook_event_replay(event_pk=stored.pk)  # processed: nothing happens again
+    assert len(stripe_api.calls("POST", "/v1/refunds")) == 1
