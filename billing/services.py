@@ -324,7 +324,7 @@ def payment_sync(*, stripe_id: str) -> Payment:
     return payment_apply(data=data)
 
 
-def payment_for_order(*, order, user) -> tuple[Payment, str]:
+def payment_for_order(*, order) -> tuple[Payment, str]:
     """A PaymentIntent for the order's server-side total (client amounts are never used);
     returns the payment and the client secret for Stripe.js. Asking again returns the open
     payment; an open payment whose amount no longer matches is canceled and replaced."""

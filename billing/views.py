@@ -1,4 +1,5 @@
-"""HTTP side of billing: the Stripe webhook endpoint and the workspace's subscription API."""
+"""HTTP side of billing: the Stripe webhook endpoint, the workspace's subscription and order
+payments."""
 
 import json
 import logging
@@ -187,7 +188,7 @@ class OrderPaymentView(APIView):
         order = selectors.order_for_payment(order_id=order_id)
         if order is None or (order.customer_id != request.user.pk and not _may(request, "create")):
             raise NotFound("No such order.")
-        payment, client_secret = services.payment_for_order(order=order, user=request.user)
+        payment, client_secret = services.payment_for_order(order=order)
         body = PaymentSerializer(payment).data
         return Response({**body, "client_secret": client_secret}, status=201)
 

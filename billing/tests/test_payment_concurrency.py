@@ -26,7 +26,7 @@ def test_ten_concurrent_deliveries_pay_the_order_exactly_once(
         try:
             with schema_context("alpha"):
                 order = OrderFactory(customer=buyer, total=Decimal("25.00"))
-                payment, _ = services.payment_for_order(order=order, user=buyer)
+                payment, _ = services.payment_for_order(order=order)
             stripe_api.payment_intent_confirm({"payment_method": "pm_card_visa"}, payment.stripe_id)
             payload = json.dumps(stripe_api.event("payment_intent.succeeded", payment.stripe_id))
             header = sign_payload(payload, WEBHOOK_SECRET)

@@ -70,9 +70,9 @@ def test_a_payment_intent_uses_the_server_total_and_a_key_from_the_order(
 
 
 def test_a_repeated_create_after_a_lost_response_gets_the_same_intent(stripe_api, order, buyer):
-    payment, _ = services.payment_for_order(order=order, user=buyer)
+    payment, _ = services.payment_for_order(order=order)
     Payment.objects.filter(pk=payment.pk).delete()  # as if our insert never committed
-    again, _ = services.payment_for_order(order=order, user=buyer)
+    again, _ = services.payment_for_order(order=order)
     assert again.stripe_id == payment.stripe_id
     assert (
         len({o["id"] for o in stripe_api.objects.values() if o["object"] == "payment_intent"}) == 1
@@ -80,10 +80,10 @@ def test_a_repeated_create_after_a_lost_response_gets_the_same_intent(stripe_api
 
 
 def test_a_changed_total_replaces_the_open_intent(stripe_api, order, buyer):
-    first, _ = services.payment_for_order(order=order, user=buyer)
+    first, _ = services.payment_for_order(order=order)
     Order.objects.filter(pk=order.pk).update(total=Decimal("50.00"))
     order.refresh_from_db()
-    second, _ = services.payment_for_order(order=order, user=buyer)
+    second, _ = services.payment_for_order(order=order)
     first.refresh_from_db()
     assert first.status == "canceled"
     assert (second.amount, second.idempotency_key) == (
@@ -110,7 +110,7 @@ def test_confirming_pays_the_order_once(stripe_api, buyer_api, order):
 def test_payment_intent_succeeded_marks_the_order_paid_exactly_once(
     stripe_api, client_a, deliver, order, buyer, eager_tasks, django_capture_on_commit_callbacks
 ):
-    payment, _ = services.payment_for_order(order=order, user=buyer)
+    payment, _ = services.payment_for_order(order=order)
     stripe_api.payment_intent_confirm({"payment_method": "pm_card_visa"}, payment.stripe_id)
     succeeded = stripe_api.event("payment_intent.succeeded", payment.stripe_id)
     other = stripe_api.event("payment_intent.succeeded", payment.stripe_id)  # Stripe may resend
@@ -154,7 +154,7 @@ def test_cancel_then_a_new_attempt(stripe_api, buyer_api, order):
 
 @pytest.fixture
 def paid(stripe_api, order, buyer):
-    payment, _ = services.payment_for_order(order=order, user=buyer)
+    payment, _ = services.payment_for_order(order=order)
     return services.payment_confirm(payment=payment, payment_method="pm_card_visa")
 
 
@@ -221,7 +221,7 @@ def test_payments_list_query_count_is_constant(stripe_api, admin_api, in_a, buye
     def pay_orders(n):
         for _ in range(n):
             order = OrderFactory(customer=buyer)
-            payment, _ = services.payment_for_order(order=order, user=buyer)
+            payment, _ = services.payment_for_order(order=order)
             services.refund_create(
                 payment=services.payment_confirm(payment=payment, payment_method="pm_card_visa"),
                 amount=100,
@@ -320,7 +320,7 @@ def test_refunds_from_the_admin(stripe_api, paid, order, make_user, tenant_a):
 
 
 def test_money_for_a_cancelled_order_is_refunded(stripe_api, order, buyer):
-    payment, _ = services.payment_for_order(order=order, user=buyer)
+    payment, _ = services.payment_for_order(order=order)
     Order.objects.filter(pk=order.pk).update(status="cancelled")  # expired while paying
     stripe_api.payment_intent_confirm({"payment_method": "pm_card_visa"}, payment.stripe_id)
     stored, _ = services.webhook_event_record(

@@ -359,3 +359,10 @@ def test_secrets_never_reach_responses_or_logs(stripe_api, client_a, deliver, in
         assert SECRET_KEY not in r.content.decode()
     assert WEBHOOK_SECRET not in caplog.text
     assert SECRET_KEY not in caplog.text
+
+
+def test_processing_runs_on_the_high_priority_queue():
+    from config.celery import app
+
+    route = app.amqp.router.route({}, webhook_process.name)
+    assert route["queue"].name == "high"
