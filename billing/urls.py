@@ -1,3 +1,32 @@
-"""REST routes of this app, mounted by config.urls_tenant under /api/v1/."""
+"""REST routes of the billing app, mounted by config.urls_tenant under /api/v1/billing/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from billing import views
+
+router = SimpleRouter()
+router.register("payments", views.PaymentViewSet, basename="billing-payment")
+
+urlpatterns = [
+    path("orders/<int:order_id>/payment/", views.OrderPaymentView.as_view(), name="billing-pay"),
+    path("webhooks/stripe/", views.stripe_webhook, name="billing-stripe-webhook"),
+    path("plans/", views.PlanListView.as_view(), name="billing-plans"),
+    path("subscription/", views.SubscriptionView.as_view(), name="billing-subscription"),
+    path(
+        "subscription/change/",
+        views.SubscriptionChangeView.as_view(),
+        name="billing-subscription-change",
+    ),
+    path(
+        "subscription/cancel/",
+        views.SubscriptionCancelView.as_view(),
+        name="billing-subscription-cancel",
+    ),
+    path(
+        "subscription/resume/",
+        views.SubscriptionResumeView.as_view(),
+        name="billing-subscription-resume",
+    ),
+    *router.urls,
+]

@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
         "FileStatusEnum": "uploads.models.File.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "SubscriptionStatusEnum": "billing.models.Subscription.Status",
+        "PaymentStatusEnum": "billing.models.Payment.Status",
+        "RefundStatusEnum": "billing.models.Refund.Status",
+        "RefundReasonEnum": "billing.models.Refund.Reason",
     },
 }
 
@@ -457,6 +461,31 @@ UPLOADS_QUOTA_BY_PLAN = {
     "free": env.int("UPLOADS_QUOTA_FREE", default=1024**3),
     "pro": env.int("UPLOADS_QUOTA_PRO", default=50 * 1024**3),
     "enterprise": env.int("UPLOADS_QUOTA_ENTERPRISE", default=500 * 1024**3),
+}
+
+# --- Billing (billing app) ------------------------------------------------------------------
+# Secrets come only from the environment; they are never logged or returned by the API.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Empty: the stripe library's own (https://api.stripe.com). Tests point it at a local stand-in.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Signed webhook payloads older than this many seconds are refused (replays).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
+BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
+# Tenant plans: the Stripe price each paid plan is billed at, and its limits (None: unlimited).
+# Storage limits are UPLOADS_QUOTA_BY_PLAN.
+BILLING_PLANS = {
+    "free": {"price": "", "limits": {"members": env.int("BILLING_FREE_MEMBERS", default=10)}},
+    "pro": {
+        "price": env.str("STRIPE_PRICE_PRO", default=""),
+        "limits": {"members": env.int("BILLING_PRO_MEMBERS", default=100)},
+    },
+    "enterprise": {
+        "price": env.str("STRIPE_PRICE_ENTERPRISE", default=""),
+        "limits": {"members": None},
+    },
 }
 
 # --- Orders ---------------------------------------------------------------------------------

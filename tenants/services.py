@@ -55,8 +55,11 @@ def tenant_validate(*, slug: str, name: str, domain: str) -> None:
 
 
 def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
+    from billing.services import plan_limit_check
     from rbac.services import membership_changed
 
+    if not Membership.objects.filter(user=user, tenant=tenant).exists():
+        plan_limit_check(tenant=tenant, limit="members", adding=1)
     membership, _ = Membership.objects.update_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )

@@ -84,9 +84,12 @@ def tenant_used_bytes() -> int:
 
 
 def tenant_quota_bytes() -> int:
-    plan = getattr(getattr(connection, "tenant", None), "plan", "free")
-    quotas = settings.UPLOADS_QUOTA_BY_PLAN
-    return quotas.get(plan, quotas["free"])
+    from billing.selectors import plan_limit
+
+    tenant = getattr(connection, "tenant", None)
+    if not hasattr(tenant, "plan"):
+        return settings.UPLOADS_QUOTA_BY_PLAN["free"]
+    return plan_limit(tenant, "storage_bytes")  # follows the subscription's status
 
 
 def multipart_parts(*, file: File) -> list[dict]:

@@ -1,0 +1,192 @@
+"""Back office for billing: customers, subscriptions, and the webhook ledger with replay."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from billing import services
+from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
+from config.errors import DomainError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows mirror Stripe; they change through services and webhooks, not by hand."""
+
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["stripe_id", "kind", "user", "email", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
+    search_fields = ["stripe_id", "email"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "stripe_id",
+        "plan",
+        "status",
+        "cancel_at_period_end",
+        "current_period_end",
+        "trial_end",
+        "customer",
+        "updated_at",
+    ]
+    list_filter = ["status", "plan", "cancel_at_period_end"]
+    list_select_related = ["customer"]
+    search_fields = ["stripe_id"]
+    actions = ["sync_from_stripe"]
+
+    @admin.action(description="Re-read selected subscriptions from Stripe")
+    def sync_from_stripe(self, request, queryset):
+        for subscription in queryset[:100]:
+            services.subscription_sync(stripe_id=subscription.stripe_id)
+        self.message_user(request, "Subscriptions re-read from Stripe.")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "status", "attempts", "object_id", "received_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["event_id", "object_id"]
+    readonly_fields = [
+        "event_id",
+        "type",
+        "object_id",
+        "livemode",
+        "status",
+        "attempts",
+        "last_error",
+        "received_at",
+        "processed_at",
+        "payload",
+    ]
+    show_full_result_count = False
+    actions = ["replay"]
+
+    @admin.action(description="Replay selected events (process them again)")
+    def replay(self, request, queryset):
+        replayed = 0
+        for event in queryset.exclude(status=WebhookEvent.Status.PROCESSED)[:1000]:
+            services.webhook_event_replay(event_pk=event.pk)
+            replayed += 1
+        self.message_user(request, f"{replayed} events queued again.", messages.SUCCESS)
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ["stripe_id", "amount", "status", "reason", "created_by", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "stripe_id",
+        "order",
+        "amount",
+        "currency",
+        "status",
+        "amount_refunded",
+        "created_at",
+    ]
+    list_filter = ["status", "currency"]
+    list_select_related = ["order"]
+    search_fields = ["stripe_id", "order__number"]
+    inlines = [RefundInline]
+    actions = ["refund_in_full", "sync_from_stripe"]
+
+    @admin.action(description="Refund selected payments in full")
+    def refund_in_full(self, request, queryset):
+        done = 0
+        for payment in queryset[:100]:
+            try:
+                services.refund_create(payment=payment, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{payment}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} payments refunded.", messages.SUCCESS)
+
+    @admin.action(description="Re-read selected payments from Stripe")
+    def sync_from_stripe(self, request, queryset):
+        for payment in queryset[:100]:
+            services.payment_sync(stripe_id=payment.stripe_id)
+        self.message_user(request, "Payments re-read from Stripe.")
+
+
+class RefundForm(forms.ModelForm):
+    """A partial (or full: leave the amount empty) refund of a payment, made on Stripe."""
+
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+    class Meta:
+        model = Refund
+        fields = ["payment", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        payment, amount = cleaned.get("payment"), cleaned.get("amount")
+        if payment is not None:
+            if payment.status != Payment.Status.SUCCEEDED or payment.refundable <= 0:
+                raise ValidationError("Nothing of this payment can be refunded.")
+            if amount and services.to_minor(amount, payment.currency) > payment.refundable:
+                self.add_error("amount", "Greater than what is left to refund.")
+        return cleaned
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    form = RefundForm
+    list_display = [
+        "stripe_id",
+        "payment",
+        "amount",
+        "status",
+        "reason",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "reason"]
+    list_select_related = ["payment", "created_by"]
+    list_per_page = 50
+    raw_id_fields = ["payment"]
+    search_fields = ["stripe_id", "payment__stripe_id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        payment = form.cleaned_data["payment"]
+        amount = form.cleaned_data.get("amount")
+        refund = services.refund_create(
+            payment=payment,
+            amount=services.to_minor(amount, payment.currency) if amount else None,
+            reason=form.cleaned_data.get("reason") or "",
+            actor=request.user,
+        )
+        obj.pk = refund.pk
+        obj.__dict__.update({k: v for k, v in refund.__dict__.items() if not k.startswith("_")})

@@ -1,0 +1,101 @@
+"""Reads of the billing app: the tenant's current subscription, its plan and the plan's limits."""
+
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from billing.models import Customer, Payment, Subscription, WebhookEvent
+
+FREE = "free"
+
+
+def current_subscription() -> Subscription | None:
+    """The tenant's subscription that matters now (in the current schema): the newest live one,
+    else the newest one of any status."""
+    subs = Subscription.objects.select_related("customer").order_by("-created_at", "-id")
+    return subs.filter(status__in=Subscription.LIVE_STATUSES).first() or subs.first()
+
+
+def plan_code_for(*, subscription: Subscription | None, assigned: str) -> str:
+    """A live subscription decides the plan; an ended one means the free plan; without any
+    subscription the plan assigned to the tenant (at creation, by platform staff) applies."""
+    if subscription is None:
+        return assigned or FREE
+    return subscription.plan if subscription.is_live else FREE
+
+
+def tenant_plan(tenant) -> str:
+    with schema_context(tenant.schema_name):
+        subscription = current_subscription()
+    return plan_code_for(subscription=subscription, assigned=tenant.plan)
+
+
+def plan_limit(tenant, name: str) -> int | None:
+    """The limit `name` ("members", "storage_bytes") of the tenant's current plan, from its
+    subscription status; None means unlimited. Other apps call this before adding things."""
+    plan = tenant_plan(tenant)
+    if name == "storage_bytes":
+        quotas = settings.UPLOADS_QUOTA_BY_PLAN
+        return quotas.get(plan, quotas[FREE])
+    plans = settings.BILLING_PLANS
+    return plans.get(plan, plans[FREE])["limits"].get(name)
+
+
+def plan_usage(tenant, name: str) -> int:
+    if name == "members":
+        from tenants.models import Membership
+
+        return Membership.objects.filter(tenant=tenant).count()
+    if name == "storage_bytes":
+        from uploads.selectors import tenant_usage
+
+        with schema_context(tenant.schema_name):
+            return tenant_usage()["bytes"]
+    raise ValueError(f"Unknown plan limit {name!r}")
+
+
+def plans() -> list[dict]:
+    return [
+        {
+            "code": code,
+            "price_id": spec["price"] or None,
+            "limits": {
+                **spec["limits"],
+                "storage_bytes": settings.UPLOADS_QUOTA_BY_PLAN.get(
+                    code, settings.UPLOADS_QUOTA_BY_PLAN[FREE]
+                ),
+            },
+            "subscribable": bool(spec["price"]),
+        }
+        for code, spec in settings.BILLING_PLANS.items()
+    ]
+
+
+def plan_for_price(price_id: str) -> str | None:
+    for code, spec in settings.BILLING_PLANS.items():
+        if spec["price"] and spec["price"] == price_id:
+            return code
+    return None
+
+
+def customer_for_stripe_id(stripe_id: str) -> Customer | None:
+    return Customer.objects.filter(stripe_id=stripe_id).first()
+
+
+def webhook_events(*, status: str | None = None):
+    events = WebhookEvent.objects.all()
+    return events.filter(status=status) if status else events
+
+
+def current_schema() -> str:
+    return connection.schema_name
+
+
+def payments():
+    return Payment.objects.select_related("order").prefetch_related("refunds")
+
+
+def order_for_payment(*, order_id: int):
+    from orders.models import Order
+
+    return Order.objects.filter(pk=order_id).first()
