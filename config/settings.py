@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "FileStatusEnum": "uploads.models.File.Status",
+        "RoomMemberRoleEnum": "chat.models.RoomMember.Role",
     },
 }
 
@@ -426,3 +427,17 @@ UPLOADS_QUOTA_BY_PLAN = {
     "pro": env.int("UPLOADS_QUOTA_PRO", default=50 * 1024**3),
     "enterprise": env.int("UPLOADS_QUOTA_ENTERPRISE", default=500 * 1024**3),
 }
+
+# --- Chat and presence (websockets) --------------------------------------------------------
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
+CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=32 * 1024)
+# Token bucket per connection: events per second, and the burst allowed above it.
+CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=10.0)
+CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=30)
+CHAT_AUTH_TIMEOUT_SECONDS = env.float("CHAT_AUTH_TIMEOUT_SECONDS", default=10.0)
+CHAT_TYPING_SECONDS = env.float("CHAT_TYPING_SECONDS", default=5.0)
+CHAT_CATCHUP_LIMIT = env.int("CHAT_CATCHUP_LIMIT", default=200)
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.0)
+# Offline after this long without a heartbeat, even if no disconnect was ever delivered.
+PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)
+PRESENCE_FLUSH_SECONDS = env.int("PRESENCE_FLUSH_SECONDS", default=60)
