@@ -4,7 +4,7 @@ p50/p99, and until the last member has it) and the messages per second sustained
 (persisted, acknowledged and fanned out to every member).
 
     DATABASE_URL=... REDIS_URL=... python bench/chat.py [--connections 1000] [--room-size 500]
-        [--processes 2] [--messages 200] [--seconds 10] [--senders 20]
+        [--processes 2] [--messages 200] [--seconds 10] [--senders 20] [--rates 2,5,10]
 
 The database must be migrated (`manage.py migrate_schemas`); a "bench" tenant and its users are
 created on first use. The clients run in this process (one asyncio loop), so the client side's
@@ -239,15 +239,55 @@ async def main(args) -> None:
         started = time.perf_counter()
         await asyncio.gather(*(pump(ws) for ws in senders))
         elapsed = time.perf_counter() - started
-        await asyncio.sleep(2)  # let the fan-out drain
-        delivered = sum(1 for r in receivers for c in sent_ids if c in r.arrivals)
+        # Let the fan-out drain: until nothing more arrives for 3 seconds.
         expected = len(sent_ids) * len(receivers)
+        delivered, still = 0, 0.0
+        while delivered < expected and still < 3:
+            await asyncio.sleep(0.5)
+            now = sum(1 for r in receivers for c in sent_ids if c in r.arrivals)
+            still = still + 0.5 if now == delivered else 0.0
+            delivered = now
+        drained = time.perf_counter() - started
         print(
             f"throughput ({args.senders} senders, {args.seconds}s): "
             f"{acked / elapsed:.0f} messages/s "
-            f"persisted and acknowledged, {delivered / elapsed:.0f} deliveries/s to the room "
-            f"({delivered}/{expected} delivered)"
+            f"persisted and acknowledged; {delivered}/{expected} deliveries to the room members "
+            f"done {drained:.1f}s after the start ({delivered / drained:.0f} deliveries/s)"
         )
+        # 3. Sustained: one member sends at a fixed rate; is every message delivered to every
+        # member, and how late? The highest complete rate is what the room sustains.
+        for rate in [float(r) for r in args.rates.split(",") if r]:
+            ids, sent_at = [], {}
+            start = time.perf_counter()
+            count = int(rate * args.paced_seconds)
+            for n in range(count):
+                await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+                client_id = f"rate-{uuid.uuid4().hex}"
+                sent_at[client_id] = time.perf_counter()
+                await senders[0].send(
+                    json.dumps(
+                        {
+                            "type": "message.send",
+                            "room_id": room_id,
+                            "body": "r",
+                            "client_id": client_id,
+                        }
+                    )
+                )
+                ids.append(client_id)
+            expected = len(ids) * len(receivers)
+            delivered, still = 0, 0.0
+            while delivered < expected and still < 3:
+                await asyncio.sleep(0.5)
+                now = sum(1 for r in receivers for c in ids if c in r.arrivals)
+                still = still + 0.5 if now == delivered else 0.0
+                delivered = now
+            late = [r.arrivals[c] - sent_at[c] for r in receivers for c in ids if c in r.arrivals]
+            print(
+                f"paced {rate:g} messages/s for {args.paced_seconds}s to {len(receivers)} members: "
+                f"{delivered}/{expected} delivered, p50 {pct(late, 0.5):.0f} ms, "
+                f"p99 {pct(late, 0.99):.0f} ms"
+            )
         for task in tasks:
             task.cancel()
         for ws in sockets + senders:
@@ -266,4 +306,6 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--senders", type=int, default=20)
+    parser.add_argument("--rates", default="2,5,10", help="paced send rates (messages/s)")
+    parser.add_argument("--paced-seconds", type=int, default=5)
     asyncio.run(main(parser.parse_args()))

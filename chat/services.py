@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from chat import realtime
-from chat.access import check_can_moderate, check_can_post, check_member
+from chat.access import can_moderate, check_can_moderate, check_can_post, check_member
 from chat.errors import (
     ChatForbidden,
     InvalidChatData,
@@ -136,6 +136,8 @@ def room_create(*, user, name: str, member_ids=()) -> Room:
 def _group_room_to_moderate(*, user, room_id) -> tuple[Room, RoomMember | None]:
     room = _room_for_update(room_id)
     member = _member(room.pk, user)
+    if member is None and not can_moderate(user, room, member):
+        raise RoomNotFound()  # outsiders learn nothing about the room
     if room.kind == Room.Kind.DIRECT:
         raise InvalidChatData("Direct rooms have exactly their two people.")
     check_can_moderate(user, room, member)
@@ -317,14 +319,11 @@ def message_edit(*, user, message_id, body) -> Message:
 def message_delete(*, user, message_id) -> Message:
     """The sender, a room moderator or a chat.message:delete grant makes it a tombstone."""
     message, member = _message_for_update(user=user, message_id=message_id)
-    if message.sender_id != user.pk:
-        from chat.access import can_moderate
-
-        if not (
-            can_moderate(user, message.room, member)
-            or has_permission(user, "chat.message", "delete")
-        ):
-            raise ChatForbidden("Only the sender or a moderator may delete a message.")
+    may_moderate = message.sender_id == user.pk or (
+        can_moderate(user, message.room, member) or has_permission(user, "chat.message", "delete")
+    )
+    if not may_moderate:
+        raise ChatForbidden("Only the sender or a moderator may delete a message.")
     message.deleted_at = timezone.now()
     message.body = ""
     message.save(update_fields=["deleted_at", "body"])

@@ -260,6 +260,21 @@ def test_tenant_isolation(auth_client, tenant_a, tenant_b, in_a, room, manager, 
         404,
         "room_not_found",
     )
+    # A workspace member outside the room learns nothing about it.
+    outsider_a = auth_client(make_user(tenant=tenant_a), tenant_a)
+    _error(outsider_a.get(f"{API}rooms/{room.pk}/messages/"), 404, "room_not_found")
+    _error(
+        outsider_a.patch(f"{API}rooms/{room.pk}/", {"name": "x"}, format="json"),
+        404,
+        "room_not_found",
+    )
+    _error(
+        outsider_a.post(
+            f"{API}rooms/{room.pk}/members/", {"user_id": str(manager.pk)}, format="json"
+        ),
+        404,
+        "room_not_found",
+    )
     # A token of tenant A on B's host.
     from accounts.tokens import tokens_for_user
 
