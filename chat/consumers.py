@@ -406,7 +406,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user_ids = content.get("user_ids")
         if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
             raise BadEvent("'user_ids' is a list of user ids.")
-        current = {g for g in self.groups_joined if ".presence." in g}
+        prefix = realtime.presence_group(self.schema, uuid.UUID(int=0))[:-32]
+        current = {g for g in self.groups_joined if g.startswith(prefix)}
         if len(current) + len(user_ids) > MAX_SUBSCRIPTIONS:
             raise BadEvent(f"At most {MAX_SUBSCRIPTIONS} presence subscriptions.")
         valid = []
@@ -428,7 +429,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(user_ids, list):
             raise BadEvent("'user_ids' is a list of user ids.")
         for user_id in user_ids:
-            group = realtime.presence_group(self.schema, str(user_id)[:40])
+            try:
+                group = realtime.presence_group(self.schema, str(user_id)[:40])
+            except ValueError:
+                raise BadEvent("'user_ids' holds an invalid id.") from None
             if group in self.groups_joined:
                 await self._discard(group)
         return None

@@ -1,9 +1,11 @@
 """The one place that sends real-time events to websocket connections (channel-layer groups).
 
 Group names carry the tenant schema, so no event crosses tenants:
-- ``{schema}.chat.room.{room_id}``: connections that joined the room (room.join).
-- ``{schema}.user.{user_id}``: every open connection of the user in that tenant.
-- ``{schema}.presence.{user_id}``: connections subscribed to the user's presence.
+- ``{schema}.r.{room_id}``: connections that joined the room (room.join).
+- ``{schema}.u.{user_id hex}``: every open connection of the user in that tenant.
+- ``{schema}.p.{user_id hex}``: connections subscribed to the user's presence.
+
+(Short on purpose: a group name has at most 100 characters and a schema name up to 63.)
 
 Other apps push to a user's connections with :func:`user_event_send`, e.g. notifications::
 
@@ -19,6 +21,7 @@ is connected. ``presence.selectors.is_online(user_id)`` tells whether anyone wou
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -26,15 +29,15 @@ from django.db import connection
 
 
 def room_group(schema_name: str, room_id: int) -> str:
-    return f"{schema_name}.chat.room.{room_id}"
+    return f"{schema_name}.r.{int(room_id)}"
 
 
 def user_group(schema_name: str, user_id) -> str:
-    return f"{schema_name}.user.{user_id}"
+    return f"{schema_name}.u.{UUID(str(user_id)).hex}"
 
 
 def presence_group(schema_name: str, user_id) -> str:
-    return f"{schema_name}.presence.{user_id}"
+    return f"{schema_name}.p.{UUID(str(user_id)).hex}"
 
 
 def _send(group: str, message: dict) -> None:

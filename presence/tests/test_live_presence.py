@@ -17,6 +17,7 @@ def test_tabs_merge_and_subscribers_see_online_and_offline(world):
     from chat import services
 
     alice, bob = world.user(role="manager"), world.user()
+    outsider = world.user("beta")
     room = world.run(
         "alpha", lambda: services.room_create(user=alice, name="P", member_ids=[bob.pk])
     )
@@ -27,9 +28,23 @@ def test_tabs_merge_and_subscribers_see_online_and_offline(world):
         b.start_heartbeats()
         await b.request({"type": "room.join", "room_id": room.pk}, "room.joined")
         snapshot = await b.request(
-            {"type": "presence.subscribe", "user_ids": [str(alice.pk)]}, "presence.snapshot"
+            {"type": "presence.subscribe", "user_ids": [str(alice.pk), str(outsider.pk)]},
+            "presence.snapshot",
         )
+        # Users of another tenant are not visible (nor subscribed to).
+        assert [row["user_id"] for row in snapshot["users"]] == [str(alice.pk)]
         assert snapshot["users"][0]["online"] is False
+
+        # The hook other apps use (notifications): is the user connected, push them an event.
+        from chat.realtime import user_event_send
+        from presence.selectors import is_online
+
+        assert await world.arun("alpha", lambda: is_online(bob.pk)) is True
+        assert await world.arun("beta", lambda: is_online(bob.pk)) is False
+        await world.arun(
+            "alpha", lambda: user_event_send(user_id=bob.pk, event={"type": "notification", "n": 1})
+        )
+        assert (await b.wait("notification"))["n"] == 1
 
         tab_1 = await Client.open(port_1, ALPHA, token_a)
         tab_1.start_heartbeats()
