@@ -441,3 +441,6 @@ PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.
 # Offline after this long without a heartbeat, even if no disconnect was ever delivered.
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)
 PRESENCE_FLUSH_SECONDS = env.int("PRESENCE_FLUSH_SECONDS", default=60)
+# channels-redis queues every group message for one web process under one key: at its default
+# capacity (100) a busy process would drop fan-out to large rooms; messages are stored anyway.
+CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env.int("CHANNEL_LAYER_CAPACITY", default=2000)
