@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from chat.consumers import ChatConsumer
 from tenants.consumers import HealthConsumer
 
 websocket_urlpatterns = [
     path("ws/health/", HealthConsumer.as_asgi()),
+    path("ws/chat/", ChatConsumer.as_asgi()),
 ]

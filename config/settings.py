@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.Payment.Status",
         "RefundStatusEnum": "billing.models.Refund.Status",
         "RefundReasonEnum": "billing.models.Refund.Reason",
+        "RoomMemberRoleEnum": "chat.models.RoomMember.Role",
     },
 }
 
@@ -501,3 +502,19 @@ ORDERS_FREE_SHIPPING_FROM = env.str("ORDERS_FREE_SHIPPING_FROM", default="")
 ORDERS_DISCOUNT_CODES = env.str("ORDERS_DISCOUNT_CODES", default="")
 # Idempotency keys of checkout are kept this long.
 ORDERS_IDEMPOTENCY_KEY_HOURS = env.int("ORDERS_IDEMPOTENCY_KEY_HOURS", default=24)
+# --- Chat and presence (websockets) --------------------------------------------------------
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
+CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=32 * 1024)
+# Token bucket per connection: events per second, and the burst allowed above it.
+CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=10.0)
+CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=30)
+CHAT_AUTH_TIMEOUT_SECONDS = env.float("CHAT_AUTH_TIMEOUT_SECONDS", default=10.0)
+CHAT_TYPING_SECONDS = env.float("CHAT_TYPING_SECONDS", default=5.0)
+CHAT_CATCHUP_LIMIT = env.int("CHAT_CATCHUP_LIMIT", default=200)
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.0)
+# Offline after this long without a heartbeat, even if no disconnect was ever delivered.
+PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)
+PRESENCE_FLUSH_SECONDS = env.int("PRESENCE_FLUSH_SECONDS", default=60)
+# channels-redis queues every group message for one web process under one key: at its default
+# capacity (100) a busy process would drop fan-out to large rooms; messages are stored anyway.
+CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env.int("CHANNEL_LAYER_CAPACITY", default=2000)

@@ -1,3 +1,10 @@
-"""REST routes of this app, mounted by config.urls_tenant under /api/v1/."""
+"""REST routes of presence, mounted by config.urls_tenant under /api/v1/presence/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from presence import views
+
+urlpatterns = [
+    path("query/", views.PresenceQueryView.as_view(), name="presence-query"),
+    path("me/", views.MyPresenceView.as_view(), name="presence-me"),
+]

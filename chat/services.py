@@ -1,0 +1,365 @@
+"""Every write of the chat app. Events reach websocket connections after the commit."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from chat import realtime
+from chat.access import can_moderate, check_can_moderate, check_can_post, check_member
+from chat.errors import (
+    ChatForbidden,
+    InvalidChatData,
+    LastOwner,
+    MessageDeleted,
+    MessageNotFound,
+    MessageTooLong,
+    RoomArchived,
+    RoomNotFound,
+)
+from chat.models import Message, MessageEdit, Room, RoomMember
+from rbac.access import has_permission
+from tenants.models import Membership
+
+Role = RoomMember.Role
+
+
+# --- Event payloads (one shape for websocket events and REST) -------------------------------
+
+
+def message_payload(message: Message) -> dict:
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.pk,
+        "room_id": message.room_id,
+        "sender_id": str(message.sender_id) if message.sender_id else None,
+        "client_id": message.client_id,
+        "body": "" if deleted else message.body,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+    }
+
+
+def _after_commit(fn, **kwargs) -> None:
+    transaction.on_commit(partial(fn, schema_name=connection.schema_name, **kwargs))
+
+
+# --- Checks ---------------------------------------------------------------------------------
+
+
+def _tenant_member_ids(user_ids) -> set[str]:
+    rows = Membership.objects.filter(
+        tenant__schema_name=connection.schema_name, user_id__in=list(user_ids)
+    ).values_list("user_id", flat=True)
+    return {str(user_id) for user_id in rows}
+
+
+def _check_tenant_members(user_ids) -> None:
+    wanted = {str(user_id) for user_id in user_ids}
+    missing = wanted - _tenant_member_ids(wanted)
+    if missing:
+        raise InvalidChatData(fields={"user_ids": ["Not members of this workspace."]})
+
+
+def _room_for_update(room_id) -> Room:
+    room = Room.objects.select_for_update().filter(pk=room_id).first()
+    if room is None:
+        raise RoomNotFound()
+    return room
+
+
+def _member(room_id, user) -> RoomMember | None:
+    return RoomMember.objects.filter(room_id=room_id, user=user).first()
+
+
+def check_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidChatData(fields={"body": ["A message needs some text."]})
+    if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise MessageTooLong(
+            f"A message has at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.",
+            fields={"body": [f"At most {settings.CHAT_MAX_MESSAGE_CHARS} characters."]},
+        )
+    return body
+
+
+# --- Rooms ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def room_direct_get_or_create(*, user, other_user_id) -> tuple[Room, bool]:
+    """The direct room of the two users (one per pair), created on first use."""
+    if str(other_user_id) == str(user.pk):
+        raise InvalidChatData(fields={"user_id": ["A direct room needs another person."]})
+    if not has_permission(user, "chat.message", "create"):
+        raise ChatForbidden("Your role may not start conversations.")
+    _check_tenant_members([other_user_id])
+    key = ":".join(sorted([str(user.pk), str(other_user_id)]))
+    room = Room.objects.filter(direct_key=key).first()
+    if room is not None:
+        return room, False
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(kind=Room.Kind.DIRECT, direct_key=key, created_by=user)
+    except IntegrityError:  # created concurrently by the other side
+        return Room.objects.get(direct_key=key), False
+    RoomMember.objects.bulk_create(
+        [
+            RoomMember(room=room, user=user, role=Role.MEMBER),
+            RoomMember(room=room, user_id=other_user_id, role=Role.MEMBER),
+        ]
+    )
+    _after_commit(_notify_added, room_id=room.pk, user_ids=[str(other_user_id)])
+    return room, True
+
+
+@transaction.atomic
+def room_create(*, user, name: str, member_ids=()) -> Room:
+    """A group room owned by its creator (needs chat.room:create)."""
+    if not has_permission(user, "chat.room", "create"):
+        raise ChatForbidden("Your role may not create group rooms.")
+    others = {str(m) for m in member_ids} - {str(user.pk)}
+    _check_tenant_members(others)
+    room = Room.objects.create(kind=Room.Kind.GROUP, name=name, created_by=user)
+    RoomMember.objects.bulk_create(
+        [RoomMember(room=room, user=user, role=Role.OWNER)]
+        + [RoomMember(room=room, user_id=other, role=Role.MEMBER) for other in others]
+    )
+    _after_commit(_notify_added, room_id=room.pk, user_ids=sorted(others))
+    return room
+
+
+def _group_room_to_moderate(*, user, room_id) -> tuple[Room, RoomMember | None]:
+    room = _room_for_update(room_id)
+    member = _member(room.pk, user)
+    if member is None and not can_moderate(user, room, member):
+        raise RoomNotFound()  # outsiders learn nothing about the room
+    if room.kind == Room.Kind.DIRECT:
+        raise InvalidChatData("Direct rooms have exactly their two people.")
+    check_can_moderate(user, room, member)
+    if room.archived_at is not None:
+        raise RoomArchived()
+    return room, member
+
+
+@transaction.atomic
+def room_rename(*, user, room_id, name: str) -> Room:
+    room, _ = _group_room_to_moderate(user=user, room_id=room_id)
+    room.name = name
+    room.save(update_fields=["name", "updated_at"])
+    _after_commit(
+        _room_event,
+        room_id=room.pk,
+        event={"type": "room.updated", "room_id": room.pk, "name": name},
+    )
+    return room
+
+
+@transaction.atomic
+def room_archive(*, user, room_id) -> Room:
+    room, _ = _group_room_to_moderate(user=user, room_id=room_id)
+    room.archived_at = timezone.now()
+    room.save(update_fields=["archived_at", "updated_at"])
+    _after_commit(_room_event, room_id=room.pk, event={"type": "room.archived", "room_id": room.pk})
+    return room
+
+
+@transaction.atomic
+def room_member_add(*, user, room_id, user_id, role: str = Role.MEMBER) -> RoomMember:
+    room, actor = _group_room_to_moderate(user=user, room_id=room_id)
+    if role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
+        raise ChatForbidden("Only an owner may make another owner.")
+    _check_tenant_members([user_id])
+    member, created = RoomMember.objects.get_or_create(
+        room=room, user_id=user_id, defaults={"role": role}
+    )
+    if not created and member.role != role:
+        member.role = role
+        member.save(update_fields=["role"])
+    if created:
+        _after_commit(_notify_added, room_id=room.pk, user_ids=[str(user_id)])
+    return member
+
+
+@transaction.atomic
+def room_member_remove(*, user, room_id, user_id) -> None:
+    """Removes a member (moderators), or leaves the room (user_id is the caller)."""
+    room = _room_for_update(room_id)
+    actor = _member(room.pk, user)
+    leaving = str(user_id) == str(user.pk)
+    if leaving:
+        check_member(actor)
+        if room.kind == Room.Kind.DIRECT:
+            raise InvalidChatData("A direct room cannot be left; archive it instead.")
+    else:
+        room, actor = _group_room_to_moderate(user=user, room_id=room_id)
+    target = _member(room.pk, user_id)
+    if target is None:
+        raise RoomNotFound("No such member in this room.")
+    if target.role == Role.OWNER:
+        owners = RoomMember.objects.filter(room=room, role=Role.OWNER).count()
+        if leaving and owners == 1 and RoomMember.objects.filter(room=room).count() > 1:
+            raise LastOwner()
+        if not leaving and (actor is None or actor.role != Role.OWNER):
+            raise ChatForbidden("Only an owner may remove an owner.")
+    target.delete()
+    _after_commit(_notify_removed, room_id=room.pk, user_id=str(user_id))
+
+
+def _notify_added(*, schema_name: str, room_id: int, user_ids: list[str]) -> None:
+    for user_id in user_ids:
+        realtime.user_event_send(
+            user_id=user_id,
+            event={"type": "room.added", "room_id": room_id},
+            schema_name=schema_name,
+        )
+
+
+def _notify_removed(*, schema_name: str, room_id: int, user_id: str) -> None:
+    # The user's connections leave the room's group; the others see the member go.
+    realtime.user_event_send(
+        user_id=user_id,
+        event={"type": "room.removed", "room_id": room_id},
+        schema_name=schema_name,
+    )
+    realtime.room_event_send(
+        room_id=room_id,
+        event={"type": "member.removed", "room_id": room_id, "user_id": user_id},
+        schema_name=schema_name,
+    )
+
+
+def _room_event(*, schema_name: str, room_id: int, event: dict) -> None:
+    realtime.room_event_send(room_id=room_id, event=event, schema_name=schema_name)
+
+
+# --- Messages -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_send(*, user, room_id, body, client_id: str = "") -> tuple[Message, bool]:
+    """Stores the message, then (after the commit) broadcasts it to the room.
+
+    A client_id seen before from the same sender in the room returns the stored message and
+    broadcasts nothing (created False): retries after a reconnect are harmless.
+    """
+    client_id = str(client_id or "")[:64]
+    room = Room.objects.filter(pk=room_id).first()
+    if room is None:
+        raise RoomNotFound()
+    check_can_post(user, room, _member(room.pk, user))
+    check_body(body)
+    if client_id:
+        existing = Message.objects.filter(room=room, sender=user, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(room=room, sender=user, client_id=client_id, body=body)
+    except IntegrityError:  # the same client id raced in on another connection
+        return Message.objects.get(room=room, sender=user, client_id=client_id), False
+    Room.objects.filter(pk=room.pk).update(last_message_at=message.created_at)
+    # The sender has read their own message.
+    RoomMember.objects.filter(room=room, user=user, last_read_message_id__lt=message.pk).update(
+        last_read_message_id=message.pk, last_read_at=message.created_at
+    )
+    _after_commit(
+        _room_event,
+        room_id=room.pk,
+        event={"type": "message", "message": message_payload(message)},
+    )
+    return message, True
+
+
+def _message_for_update(*, user, message_id) -> tuple[Message, RoomMember | None]:
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("room")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        raise MessageNotFound()
+    member = _member(message.room_id, user)
+    if member is None:
+        raise MessageNotFound()
+    if message.deleted_at is not None:
+        raise MessageDeleted()
+    return message, member
+
+
+@transaction.atomic
+def message_edit(*, user, message_id, body) -> Message:
+    """The sender edits their message; the previous body is kept in its edit history."""
+    message, member = _message_for_update(user=user, message_id=message_id)
+    if message.sender_id != user.pk:
+        raise ChatForbidden("Only the sender may edit a message.")
+    if message.room.archived_at is not None:
+        raise RoomArchived()
+    check_body(body)
+    if body == message.body:
+        return message
+    MessageEdit.objects.create(message=message, body=message.body)
+    message.body = body
+    message.edited_at = timezone.now()
+    message.save(update_fields=["body", "edited_at"])
+    _after_commit(
+        _room_event,
+        room_id=message.room_id,
+        event={"type": "message.edited", "message": message_payload(message)},
+    )
+    return message
+
+
+@transaction.atomic
+def message_delete(*, user, message_id) -> Message:
+    """The sender, a room moderator or a chat.message:delete grant makes it a tombstone."""
+    message, member = _message_for_update(user=user, message_id=message_id)
+    may_moderate = message.sender_id == user.pk or (
+        can_moderate(user, message.room, member) or has_permission(user, "chat.message", "delete")
+    )
+    if not may_moderate:
+        raise ChatForbidden("Only the sender or a moderator may delete a message.")
+    message.deleted_at = timezone.now()
+    message.body = ""
+    message.save(update_fields=["deleted_at", "body"])
+    # The history of a deleted message goes too: a tombstone keeps no content.
+    MessageEdit.objects.filter(message=message).delete()
+    _after_commit(
+        _room_event,
+        room_id=message.room_id,
+        event={
+            "type": "message.deleted",
+            "room_id": message.room_id,
+            "message_id": message.pk,
+        },
+    )
+    return message
+
+
+@transaction.atomic
+def room_mark_read(*, user, room_id, message_id) -> RoomMember:
+    """Moves the member's read position forward (never back) and broadcasts the receipt."""
+    member = check_member(_member(room_id, user))
+    if not Message.objects.filter(pk=message_id, room_id=room_id).exists():
+        raise MessageNotFound()
+    updated = RoomMember.objects.filter(pk=member.pk, last_read_message_id__lt=message_id).update(
+        last_read_message_id=message_id, last_read_at=timezone.now()
+    )
+    if updated:
+        member.last_read_message_id = message_id
+        _after_commit(
+            _room_event,
+            room_id=room_id,
+            event={
+                "type": "read",
+                "room_id": int(room_id),
+                "user_id": str(user.pk),
+                "message_id": int(message_id),
+            },
+        )
+    return member
