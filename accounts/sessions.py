@@ -32,7 +32,8 @@ def _revoked_ttl() -> int:
 
 def session_group_name(*, schema_name: str, session_id: UUID | str) -> str:
     """The channel-layer group that hears about this session's revocation."""
-    return f"{schema_name}.auth-session.{UUID(str(session_id)).hex}"
+    # At most 63 + 4 + 32 characters: channels limits group names to 100.
+    return f"{schema_name}.as.{UUID(str(session_id)).hex}"
 
 
 def remember_active(session_id) -> None:

@@ -10,7 +10,7 @@ so a retried or doubled request never creates a second object.
 import json
 import logging
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -629,3 +629,23 @@ def webhook_event_replay(*, event_pk: int) -> WebhookEvent:
         event.save(update_fields=["status"])
         _process_later(event.pk)
     return event
+
+
+def webhook_events_retry_stuck(*, older_than_minutes: int = 15, max_attempts: int = 20) -> int:
+    """Queues again the events whose processing never finished: still pending well after they
+    arrived (their task was lost, e.g. the broker restarted) or failed with attempts left.
+
+    Runs from beat in every tenant; processing is idempotent, so a retry of an event that is
+    being processed right now does no harm. Returns how many events were queued.
+    """
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stuck = WebhookEvent.objects.filter(
+        status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
+        received_at__lte=cutoff,
+        attempts__lt=max_attempts,
+    ).values_list("pk", flat=True)
+    queued = 0
+    for event_pk in list(stuck[:500]):
+        webhook_event_replay(event_pk=event_pk)
+        queued += 1
+    return queued

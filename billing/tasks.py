@@ -15,3 +15,9 @@ def webhook_process(self, event_pk: int) -> str:
     if event.status == WebhookEvent.Status.FAILED and self.request.retries < self.max_retries:
         raise self.retry(countdown=min(5 * 2**self.request.retries, 600))
     return event.status
+
+
+@shared_task(name="billing.webhook_retry_stuck")
+def webhook_retry_stuck() -> int:
+    """Periodic (per tenant): events left pending or failed are queued again."""
+    return services.webhook_events_retry_stuck()

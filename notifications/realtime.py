@@ -1,13 +1,36 @@
 """The one place in-app notifications are pushed to connected clients.
 
-Live delivery belongs to the presence app (who is online, and on which websocket group). Until
-it provides a per-user group, this is a no-op: clients see new notifications on their next
-GET /api/v1/notifications/. Services call it through transaction.on_commit only.
+A stored notification is sent as {"type": "notification", "notification": {...}} to every open
+/ws/chat/ connection of its user in the current tenant (chat.realtime.user_event_send, one
+channel-layer group per user); offline users see it on their next GET /api/v1/notifications/.
+Services call it through transaction.on_commit only.
 """
+
+from django.db import connection
 
 from notifications.models import Notification
 
 
+def notification_event(notification: Notification) -> dict:
+    return {
+        "type": "notification",
+        "notification": {
+            "id": str(notification.id),
+            "kind": notification.kind,
+            "category": notification.category,
+            "title": notification.title,
+            "body": notification.body,
+            "url": notification.url,
+            "data": notification.data,
+            "created_at": notification.created_at.isoformat() if notification.created_at else None,
+        },
+    }
+
+
 def push_notification(*, notification: Notification) -> None:
-    """Sends a stored notification to the user's open websocket connections (no-op for now)."""
-    return None
+    """Sends a stored notification to the user's open websocket connections."""
+    from chat.realtime import user_event_send
+
+    if connection.schema_name == "public":
+        return  # platform emails (sign-up) have no tenant websocket to reach
+    user_event_send(user_id=notification.user_id, event=notification_event(notification))

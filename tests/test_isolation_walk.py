@@ -189,3 +189,75 @@ def test_unknown_object_ids_get_a_json_404(seeded, tenant_b, auth_client):
         response = client.get(_url(route, str(uuid.uuid4())))
         assert response.status_code in (404, 400), route
         assert "error" in response.json(), route
+
+
+async def _ws_outcome(port: int, host: str, path: str, token: str, *, header: bool) -> str:
+    """How a websocket route answers a token: in the handshake header or in a first frame."""
+    import asyncio
+    import json
+
+    import websockets
+
+    try:
+        async with websockets.connect(
+            f"ws://{host}:{port}/{path}",
+            host="127.0.0.1",
+            port=port,
+            subprotocols=["bearer", token] if header else None,
+            open_timeout=10,
+        ) as ws:
+            if not header:
+                await ws.send(json.dumps({"type": "auth", "token": token}))
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if frame.get("type") == "ready":
+                return "accepted"
+            return f"error:{frame.get('code')}"
+    except websockets.InvalidStatus as exc:
+        return f"refused:{exc.response.status_code}"
+    except websockets.ConnectionClosed as exc:
+        return f"closed:{exc.rcvd.code if exc.rcvd else None}"
+
+
+@pytest.mark.slow
+def test_a_token_of_tenant_a_opens_no_websocket_on_tenant_b(committed, password, django_db_blocker):
+    """Every authenticated websocket route refuses tenant A's token on tenant B's host, whether
+    the token comes in the handshake or in the first frame (and accepts it on A's own host)."""
+    import asyncio
+
+    from django.utils import timezone
+
+    from accounts.models import Session, User
+    from accounts.tokens import tokens_for_user
+    from config.routing import websocket_urlpatterns
+    from tenants.models import Membership, Tenant
+    from tests.live import uvicorn_server
+
+    with django_db_blocker.unblock():
+        alpha = Tenant.objects.get(slug="alpha")
+    user = committed(
+        lambda: User.objects.create_user(
+            email="ws-walker@example.com", password=password, email_verified_at=timezone.now()
+        )
+    )
+    committed(lambda: Membership.objects.create(user=user, tenant=alpha, role="owner"))
+    tokens = {}
+
+    def session():
+        tokens.update(tokens_for_user(user=user, tenant=alpha))
+        return Session.objects.get(user=user)
+
+    committed(session)
+    routes = [str(p.pattern) for p in websocket_urlpatterns if "health" not in str(p.pattern)]
+    assert routes, "no authenticated websocket route to walk"
+    outcomes = {}
+    with uvicorn_server() as port:
+        for route in routes:
+            for header in (True, False):
+                for host in ("alpha.localhost", "beta.localhost"):
+                    outcomes[(route, header, host)] = asyncio.run(
+                        _ws_outcome(port, host, route, tokens["access"], header=header)
+                    )
+    for route in routes:
+        for header in (True, False):
+            assert outcomes[(route, header, "alpha.localhost")] == "accepted", outcomes
+            assert outcomes[(route, header, "beta.localhost")] != "accepted", outcomes

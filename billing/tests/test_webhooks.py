@@ -368,3 +368,32 @@ def test_processing_runs_on_the_high_priority_queue():
 
     route = app.amqp.router.route({}, webhook_process.name)
     assert route["queue"].name == "high"
+
+
+def test_stuck_events_are_queued_again_by_the_periodic_retry(
+    stripe_api, in_a, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import WebhookEvent
+    from billing.tasks import webhook_retry_stuck
+
+    queued = []
+    monkeypatch.setattr(
+        "billing.tasks.webhook_process.apply_async", lambda **kw: queued.append(kw["args"][0])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        old, _ = services.webhook_event_record(event=stripe_api.event("invoice.created", "in_old"))
+        fresh, _ = services.webhook_event_record(
+            event=stripe_api.event("invoice.created", "in_new")
+        )
+        done, _ = services.webhook_event_record(event=stripe_api.event("invoice.created", "in_ok"))
+    queued.clear()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    WebhookEvent.objects.filter(pk__in=[old.pk, done.pk]).update(received_at=an_hour_ago)
+    WebhookEvent.objects.filter(pk=done.pk).update(status=WebhookEvent.Status.PROCESSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_retry_stuck.apply().get() == 1
+    assert queued == [old.pk]
