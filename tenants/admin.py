@@ -51,9 +51,22 @@ class DomainInline(admin.TabularInline):
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown for reference; memberships change on their own admin page, through the services
+    (sessions and cached permissions follow)."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role", "joined_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tenant)
