@@ -12,7 +12,11 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Membership, Tenant
-from tenants.template import clone_constraint_names_align, template_schema_refresh
+from tenants.template import (
+    clone_by_dump,
+    clone_constraint_names_align,
+    template_schema_refresh,
+)
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 RESERVED_SLUGS = {"public", "www", "admin", "api", "static", "media", "template"}
@@ -93,8 +97,11 @@ def tenant_create(
     if cloning:
         template_schema_refresh(verbosity=verbosity)
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
+    # Replaying the template's dump creates the schema, so save() finds it and adds nothing;
+    # without a matching pg_dump, save() clones with django-tenants' function instead.
+    dumped = cloning and clone_by_dump(schema_name=tenant.schema_name)
     tenant.save(verbosity=verbosity)
-    if cloning:
+    if cloning and not dumped:
         clone_constraint_names_align(schema_name=tenant.schema_name)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     with schema_context(tenant.schema_name):

