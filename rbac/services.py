@@ -129,13 +129,20 @@ def resource_create(
     return resource
 
 
+def _fields_apply(obj, data: dict, fields: tuple[str, ...]) -> dict:
+    """Sets the given fields from data where they differ; returns what changed (for the audit)."""
+    changes = {}
+    for field in fields:
+        if field in data and getattr(obj, field) != data[field]:
+            setattr(obj, field, data[field])
+            changes[field] = data[field]
+    return changes
+
+
 @transaction.atomic
 def resource_update(*, actor, resource: Resource, data: dict) -> Resource:
     changes = {}
-    for field in ("description", "is_active"):
-        if field in data and getattr(resource, field) != data[field]:
-            setattr(resource, field, data[field])
-            changes[field] = data[field]
+    changes.update(_fields_apply(resource, data, ("description", "is_active")))
     if changes:
         resource.save()
         audit_record(actor=actor, action="resource.update", target=resource, changes=changes)
@@ -178,10 +185,7 @@ def permission_create(
 @transaction.atomic
 def permission_update(*, actor, permission: Permission, data: dict) -> Permission:
     changes = {}
-    for field in ("description", "is_active"):
-        if field in data and getattr(permission, field) != data[field]:
-            setattr(permission, field, data[field])
-            changes[field] = data[field]
+    changes.update(_fields_apply(permission, data, ("description", "is_active")))
     if changes:
         permission.save()
         audit_record(actor=actor, action="permission.update", target=permission, changes=changes)
@@ -255,10 +259,7 @@ def role_update(*, actor, role: Role, data: dict) -> Role:
         if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
             raise AlreadyExists(f'The role "{name}" already exists.', fields={"name": ["Taken."]})
         role.name = changes["name"] = name
-    for field in ("description", "is_active"):
-        if field in data and getattr(role, field) != data[field]:
-            setattr(role, field, data[field])
-            changes[field] = data[field]
+    changes.update(_fields_apply(role, data, ("description", "is_active")))
     if changes:
         role.save()
         audit_record(actor=actor, action="role.update", target=role, changes=changes)
