@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint layers format install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m config.devrun
 
-test: $(STAMP)
+test: $(STAMP) layers
 	DJANGO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+# The import-linter contract in pyproject.toml: apps import only downward, no cycles.
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports --no-logo --no-cache
+
+lint: $(STAMP) layers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 

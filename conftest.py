@@ -21,7 +21,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
     """
     from django.test.utils import setup_databases, teardown_databases
 
-    from tenants.services import public_tenant_ensure, tenant_create
+    from accounts.services import tenant_create
+    from tenants.services import public_tenant_ensure
 
     with django_db_blocker.unblock():
         db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
@@ -57,6 +58,27 @@ def tenant_b(db):
     from tenants.models import Tenant
 
     return Tenant.objects.get(slug=TENANT_B["slug"])
+
+
+@pytest.fixture
+def in_a(tenant_a):
+    """The test body runs on tenant A's schema (connection.tenant is tenant A): direct ORM and
+    service calls; API clients switch by host themselves."""
+    from django.db import connection
+
+    connection.set_tenant(tenant_a)
+    yield tenant_a
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_b(tenant_b):
+    """Like in_a, on tenant B's schema."""
+    from django.db import connection
+
+    connection.set_tenant(tenant_b)
+    yield tenant_b
+    connection.set_schema_to_public()
 
 
 @pytest.fixture
@@ -98,7 +120,7 @@ def make_user(db, password):
     from django.utils import timezone
 
     from accounts.models import User
-    from tenants.services import membership_set
+    from accounts.services import membership_set
 
     counter = {"n": 0}
 
@@ -178,3 +200,16 @@ def celery_eager():
     app.conf.task_eager_propagates = True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def plan_limits(settings):
+    """plan_limits("free", storage_bytes=100): overrides limits of one plan for this test."""
+    import copy
+
+    def override(plan: str, **limits):
+        plans = copy.deepcopy(settings.PLANS)
+        plans[plan]["limits"].update(limits)
+        settings.PLANS = plans
+
+    return override

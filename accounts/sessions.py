@@ -12,6 +12,8 @@ from uuid import UUID
 from django.core.cache import caches
 from rest_framework_simplejwt.settings import api_settings
 
+from core import realtime
+
 ACTIVE = "a"
 REVOKED = "r"
 # Active sessions are re-read from the database at most this often per session.
@@ -32,8 +34,7 @@ def _revoked_ttl() -> int:
 
 def session_group_name(*, schema_name: str, session_id: UUID | str) -> str:
     """The channel-layer group that hears about this session's revocation."""
-    # At most 63 + 4 + 32 characters: channels limits group names to 100.
-    return f"{schema_name}.as.{UUID(str(session_id)).hex}"
+    return realtime.session_group(schema_name, session_id)
 
 
 def remember_active(session_id) -> None:

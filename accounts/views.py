@@ -8,6 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -34,7 +35,8 @@ from accounts.serializers import (
 )
 from accounts.throttles import AuthRateThrottle
 from accounts.tokens import SESSION_CLAIM
-from config.pagination import DefaultCursorPagination
+from core.pagination import DefaultCursorPagination
+from tenants.serializers import SignupResultSerializer, SignupSerializer
 
 
 def client_ip(request) -> str | None:
@@ -284,3 +286,28 @@ class MeView(APIView):
         serializer = UserUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return self._render(services.user_update(user=request.user, data=serializer.validated_data))
+
+
+class SignupView(APIView):
+    """Creates a workspace with its owner (public host). Throttled per client address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "signup"
+
+    @extend_schema(request=SignupSerializer, responses={201: SignupResultSerializer})
+    def post(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = services.tenant_signup(**serializer.validated_data)
+        domain = tenant.get_primary_domain().domain
+        port = request.get_port()
+        origin = f"{request.scheme}://{domain}" + (f":{port}" if port not in ("80", "443") else "")
+        result = {
+            "tenant": tenant,
+            "domain": domain,
+            "api": f"{origin}/api/v1/",
+            "admin": f"{origin}/admin/",
+        }
+        return Response(SignupResultSerializer(result).data, status=status.HTTP_201_CREATED)

@@ -27,9 +27,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from accounts.models import Session, User  # noqa: E402
+from accounts.services import tenant_create  # noqa: E402
 from accounts.sessions import session_is_active  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import tenant_create  # noqa: E402
 
 HOST = "bench-auth.localhost"
 EMAIL = "bench-auth@example.com"

@@ -32,10 +32,10 @@ django.setup()
 
 from django_tenants.utils import schema_context  # noqa: E402
 
+from accounts.services import tenant_create  # noqa: E402
 from billing.models import WebhookEvent  # noqa: E402
 from billing.testing import sign_payload  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import tenant_create  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
 
 SECRET = "whsec_bench_" + uuid.uuid4().hex

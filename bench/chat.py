@@ -32,10 +32,10 @@ import websockets  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import membership_set, tenant_create  # noqa: E402
 from accounts.tokens import tokens_for_user  # noqa: E402
 from chat.models import Room, RoomMember  # noqa: E402
 from tenants.models import Membership, Tenant  # noqa: E402
-from tenants.services import membership_set, tenant_create  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
 
 HOST = "bench.localhost"

@@ -25,11 +25,12 @@ from django.core import mail  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from accounts.services import tenant_create  # noqa: E402
 from notifications import registry, services  # noqa: E402
 from notifications.rendering import render_email  # noqa: E402
 from notifications.tasks import send_email  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import public_tenant_ensure, tenant_create  # noqa: E402
+from tenants.services import public_tenant_ensure  # noqa: E402
 
 
 class Rollback(Exception):

@@ -28,13 +28,14 @@ from django.db import connection, transaction  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import membership_set, tenant_create  # noqa: E402
 from catalog import services as catalog_services  # noqa: E402
 from catalog.errors import InsufficientStock  # noqa: E402
 from catalog.models import InventoryMovement, Product  # noqa: E402
 from orders import selectors, services  # noqa: E402
 from orders.models import IdempotencyKey, Order  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import membership_set, public_tenant_ensure, tenant_create  # noqa: E402
+from tenants.services import public_tenant_ensure  # noqa: E402
 
 ADDRESS = {"line1": "1 Bench Road", "city": "Lisbon", "postal_code": "1000", "country": "PT"}
 

@@ -28,11 +28,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from guardian.models import UserObjectPermission  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import membership_set, tenant_create  # noqa: E402
 from rbac import access  # noqa: E402
 from rbac import cache as rbac_cache  # noqa: E402
 from rbac.models import Role  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import membership_set, public_tenant_ensure, tenant_create  # noqa: E402
+from tenants.services import public_tenant_ensure  # noqa: E402
 
 
 class Rollback(Exception):

@@ -42,7 +42,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from tenants.services import public_tenant_ensure, tenant_create
+    from accounts.services import tenant_create
+    from tenants.services import public_tenant_ensure
     from tenants.template import template_schema_refresh
 
     print("migrating the public schema ...", flush=True)

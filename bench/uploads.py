@@ -32,9 +32,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import membership_set, tenant_create  # noqa: E402
 from accounts.tokens import tokens_for_user  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tenants.services import membership_set, tenant_create  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
 
 MiB = 1024 * 1024

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from billing import services
 from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

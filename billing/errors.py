@@ -1,8 +1,8 @@
-"""Domain errors of the billing app (rendered by config.errors)."""
+"""Domain errors of the billing app (rendered by core.errors)."""
 
 from rest_framework import status
 
-from config.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError
 
 
 class BillingNotConfigured(DomainError):
@@ -41,11 +41,6 @@ class SubscriptionExists(Conflict):
 class NoSubscription(Conflict):
     code = "no_subscription"
     default_message = "The workspace has no active subscription."
-
-
-class PlanLimitReached(Forbidden):
-    code = "plan_limit_reached"
-    default_message = "The workspace's plan does not allow more of this."
 
 
 class EventNotReady(Exception):

@@ -1,12 +1,10 @@
 """Reads of the billing app: the tenant's current subscription, its plan and the plan's limits."""
 
-from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from billing.models import Customer, Payment, Subscription, WebhookEvent
-
-FREE = "free"
+from tenants.plans import FREE, plan_table
 
 
 def current_subscription() -> Subscription | None:
@@ -30,17 +28,6 @@ def tenant_plan(tenant) -> str:
     return plan_code_for(subscription=subscription, assigned=tenant.plan)
 
 
-def plan_limit(tenant, name: str) -> int | None:
-    """The limit `name` ("members", "storage_bytes") of the tenant's current plan, from its
-    subscription status; None means unlimited. Other apps call this before adding things."""
-    plan = tenant_plan(tenant)
-    if name == "storage_bytes":
-        quotas = settings.UPLOADS_QUOTA_BY_PLAN
-        return quotas.get(plan, quotas[FREE])
-    plans = settings.BILLING_PLANS
-    return plans.get(plan, plans[FREE])["limits"].get(name)
-
-
 def plan_usage(tenant, name: str) -> int:
     if name == "members":
         from tenants.models import Membership
@@ -59,20 +46,15 @@ def plans() -> list[dict]:
         {
             "code": code,
             "price_id": spec["price"] or None,
-            "limits": {
-                **spec["limits"],
-                "storage_bytes": settings.UPLOADS_QUOTA_BY_PLAN.get(
-                    code, settings.UPLOADS_QUOTA_BY_PLAN[FREE]
-                ),
-            },
+            "limits": dict(spec["limits"]),
             "subscribable": bool(spec["price"]),
         }
-        for code, spec in settings.BILLING_PLANS.items()
+        for code, spec in plan_table().items()
     ]
 
 
 def plan_for_price(price_id: str) -> str | None:
-    for code, spec in settings.BILLING_PLANS.items():
+    for code, spec in plan_table().items():
         if spec["price"] and spec["price"] == price_id:
             return code
     return None

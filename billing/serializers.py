@@ -2,17 +2,17 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Payment, Refund, Subscription
 from billing.services import PRORATION_BEHAVIORS
+from tenants.plans import plan_table
 
 
 def _plan_choices() -> list[str]:
-    return [code for code, spec in settings.BILLING_PLANS.items() if spec["price"]]
+    return [code for code, spec in plan_table().items() if spec["price"]]
 
 
 class PlanField(serializers.CharField):

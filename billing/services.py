@@ -26,11 +26,11 @@ from billing.errors import (
     OrderNotPayable,
     PaymentDeclined,
     PaymentNotCancelable,
-    PlanLimitReached,
     RefundNotAllowed,
     SubscriptionExists,
 )
 from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
+from tenants.plans import plan_table
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ def customer_for_tenant(*, tenant, email: str = "") -> Customer:
 
 # --- Subscriptions --------------------------------------------------------------------------
 def _price_for(plan: str) -> str:
-    spec = settings.BILLING_PLANS.get(plan)
+    spec = plan_table().get(plan)
     if not spec or not spec["price"]:
-        subscribable = [code for code, s in settings.BILLING_PLANS.items() if s["price"]]
+        subscribable = [code for code, s in plan_table().items() if s["price"]]
         raise InvalidPlan(
             fields={"plan": [f"Choose one of {', '.join(subscribable) or '(none configured)'}."]}
         )
@@ -238,22 +238,6 @@ def subscription_resume() -> Subscription:
         params={"cancel_at_period_end": False},
     )
     return subscription_apply(data=gateway.as_dict(result))
-
-
-def plan_limit_check(*, tenant, limit: str, adding: int = 1) -> None:
-    """Raises PlanLimitReached when adding `adding` more would exceed the tenant's plan."""
-    allowed = selectors.plan_limit(tenant, limit)
-    if allowed is None:
-        return
-    used = selectors.plan_usage(tenant, limit)
-    if used + adding > allowed:
-        raise PlanLimitReached(
-            f"The {selectors.tenant_plan(tenant)} plan allows {allowed} {limit.replace('_', ' ')}; "
-            f"{used} are used. Upgrade the plan to add more.",
-            limit=limit,
-            allowed=allowed,
-            used=used,
-        )
 
 
 # --- Order payments -------------------------------------------------------------------------

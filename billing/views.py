@@ -33,10 +33,11 @@ from billing.serializers import (
     SubscriptionStartSerializer,
     SubscriptionStateSerializer,
 )
-from config.errors import NotFound, error_response
-from config.pagination import DefaultCursorPagination
+from core.errors import NotFound, error_response
+from core.pagination import DefaultCursorPagination
 from rbac import access
 from rbac.permissions import HasRBACPermission
+from tenants.plans import plan_limit
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _subscription_body(request, subscription) -> dict:
     tenant = request.tenant
     limits = {
         name: {
-            "limit": selectors.plan_limit(tenant, name),
+            "limit": plan_limit(tenant, name),
             "used": selectors.plan_usage(tenant, name),
         }
         for name in ("members", "storage_bytes")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from catalog import selectors, services
 from catalog.errors import Conflict
 from catalog.models import Category, InventoryMovement, Product, Review, Tag
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -33,9 +33,9 @@ from django_tenants.utils import schema_context
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from accounts.authentication import user_for_access_token
-from accounts.sessions import session_group_name
-from chat import realtime, selectors, services
-from config.errors import DomainError
+from chat import selectors, services
+from core import realtime
+from core.errors import DomainError
 from presence import events as presence_events
 from presence import state as presence_state
 
@@ -168,7 +168,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.groups_joined.discard(group)
 
     async def _ready(self) -> None:
-        await self._join(session_group_name(schema_name=self.schema, session_id=self.session_id))
+        await self._join(realtime.session_group(self.schema, self.session_id))
         await self._join(realtime.user_group(self.schema, self.user.pk))
         if await presence_state.touch(self.schema, self.user.pk, self.conn_id):
             await presence_events.announce(self.schema, self.user.pk, True)
@@ -371,17 +371,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return None  # throttled: the previous typing event has not expired yet
         await self._check_member(room_id)
         self.typing_sent[room_id] = now if typing else -1e9
-        await self.channel_layer.group_send(
+        await realtime.send_event_async(
             realtime.room_group(self.schema, room_id),
             {
-                "type": "chat.event",
-                "event": {
-                    "type": "typing",
-                    "room_id": room_id,
-                    "user_id": str(self.user.pk),
-                    "typing": typing,
-                    "expires_in": settings.CHAT_TYPING_SECONDS if typing else 0,
-                },
+                "type": "typing",
+                "room_id": room_id,
+                "user_id": str(self.user.pk),
+                "typing": typing,
+                "expires_in": settings.CHAT_TYPING_SECONDS if typing else 0,
             },
         )
         return None

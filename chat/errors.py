@@ -1,6 +1,6 @@
-"""Domain errors of the chat app (rendered once by config.errors, sent as error events on ws)."""
+"""Domain errors of the chat app (rendered once by core.errors, sent as error events on ws)."""
 
-from config.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class RoomNotFound(NotFound):

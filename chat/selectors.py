@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chat.errors import RoomNotFound
 from chat.models import Message, MessageEdit, RoomMember
+from core import realtime
 
 
 def _unread_subquery(user) -> Subquery:
@@ -58,6 +60,12 @@ def room_members(*, room_id) -> QuerySet[RoomMember]:
 
 def room_ids_for_user(user_id) -> list[int]:
     return list(RoomMember.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
+def room_groups_for_user(user_id) -> list[str]:
+    """The room groups that hear about the user's presence (a presence audience)."""
+    schema = connection.schema_name
+    return [realtime.room_group(schema, room_id) for room_id in room_ids_for_user(user_id)]
 
 
 def unread_counts(user) -> dict[int, int]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from chat import realtime
 from chat.access import can_moderate, check_can_moderate, check_can_post, check_member
 from chat.errors import (
     ChatForbidden,
@@ -21,6 +18,7 @@ from chat.errors import (
     RoomNotFound,
 )
 from chat.models import Message, MessageEdit, Room, RoomMember
+from core import realtime
 from rbac.access import has_permission
 from tenants.models import Membership
 
@@ -42,10 +40,6 @@ def message_payload(message: Message) -> dict:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
     }
-
-
-def _after_commit(fn, **kwargs) -> None:
-    transaction.on_commit(partial(fn, schema_name=connection.schema_name, **kwargs))
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -113,7 +107,7 @@ def room_direct_get_or_create(*, user, other_user_id) -> tuple[Room, bool]:
             RoomMember(room=room, user_id=other_user_id, role=Role.MEMBER),
         ]
     )
-    _after_commit(_notify_added, room_id=room.pk, user_ids=[str(other_user_id)])
+    _notify_added(room_id=room.pk, user_ids=[str(other_user_id)])
     return room, True
 
 
@@ -129,7 +123,7 @@ def room_create(*, user, name: str, member_ids=()) -> Room:
         [RoomMember(room=room, user=user, role=Role.OWNER)]
         + [RoomMember(room=room, user_id=other, role=Role.MEMBER) for other in others]
     )
-    _after_commit(_notify_added, room_id=room.pk, user_ids=sorted(others))
+    _notify_added(room_id=room.pk, user_ids=sorted(others))
     return room
 
 
@@ -151,8 +145,7 @@ def room_rename(*, user, room_id, name: str) -> Room:
     room, _ = _group_room_to_moderate(user=user, room_id=room_id)
     room.name = name
     room.save(update_fields=["name", "updated_at"])
-    _after_commit(
-        _room_event,
+    _room_event(
         room_id=room.pk,
         event={"type": "room.updated", "room_id": room.pk, "name": name},
     )
@@ -164,7 +157,7 @@ def room_archive(*, user, room_id) -> Room:
     room, _ = _group_room_to_moderate(user=user, room_id=room_id)
     room.archived_at = timezone.now()
     room.save(update_fields=["archived_at", "updated_at"])
-    _after_commit(_room_event, room_id=room.pk, event={"type": "room.archived", "room_id": room.pk})
+    _room_event(room_id=room.pk, event={"type": "room.archived", "room_id": room.pk})
     return room
 
 
@@ -181,7 +174,7 @@ def room_member_add(*, user, room_id, user_id, role: str = Role.MEMBER) -> RoomM
         member.role = role
         member.save(update_fields=["role"])
     if created:
-        _after_commit(_notify_added, room_id=room.pk, user_ids=[str(user_id)])
+        _notify_added(room_id=room.pk, user_ids=[str(user_id)])
     return member
 
 
@@ -207,34 +200,34 @@ def room_member_remove(*, user, room_id, user_id) -> None:
         if not leaving and (actor is None or actor.role != Role.OWNER):
             raise ChatForbidden("Only an owner may remove an owner.")
     target.delete()
-    _after_commit(_notify_removed, room_id=room.pk, user_id=str(user_id))
+    _notify_removed(room_id=room.pk, user_id=str(user_id))
 
 
-def _notify_added(*, schema_name: str, room_id: int, user_ids: list[str]) -> None:
+def _notify_added(*, room_id: int, user_ids: list[str]) -> None:
+    schema = connection.schema_name
     for user_id in user_ids:
-        realtime.user_event_send(
-            user_id=user_id,
-            event={"type": "room.added", "room_id": room_id},
-            schema_name=schema_name,
+        realtime.send_event_on_commit(
+            realtime.user_group(schema, user_id),
+            {"type": "room.added", "room_id": room_id},
+            handler=realtime.USER_EVENT,
         )
 
 
-def _notify_removed(*, schema_name: str, room_id: int, user_id: str) -> None:
+def _notify_removed(*, room_id: int, user_id: str) -> None:
     # The user's connections leave the room's group; the others see the member go.
-    realtime.user_event_send(
-        user_id=user_id,
-        event={"type": "room.removed", "room_id": room_id},
-        schema_name=schema_name,
+    schema = connection.schema_name
+    realtime.send_event_on_commit(
+        realtime.user_group(schema, user_id),
+        {"type": "room.removed", "room_id": room_id},
+        handler=realtime.USER_EVENT,
     )
-    realtime.room_event_send(
-        room_id=room_id,
-        event={"type": "member.removed", "room_id": room_id, "user_id": user_id},
-        schema_name=schema_name,
+    _room_event(
+        room_id=room_id, event={"type": "member.removed", "room_id": room_id, "user_id": user_id}
     )
 
 
-def _room_event(*, schema_name: str, room_id: int, event: dict) -> None:
-    realtime.room_event_send(room_id=room_id, event=event, schema_name=schema_name)
+def _room_event(*, room_id: int, event: dict) -> None:
+    realtime.send_event_on_commit(realtime.room_group(connection.schema_name, room_id), event)
 
 
 # --- Messages -------------------------------------------------------------------------------
@@ -267,8 +260,7 @@ def message_send(*, user, room_id, body, client_id: str = "") -> tuple[Message, 
     RoomMember.objects.filter(room=room, user=user, last_read_message_id__lt=message.pk).update(
         last_read_message_id=message.pk, last_read_at=message.created_at
     )
-    _after_commit(
-        _room_event,
+    _room_event(
         room_id=room.pk,
         event={"type": "message", "message": message_payload(message)},
     )
@@ -307,8 +299,7 @@ def message_edit(*, user, message_id, body) -> Message:
     message.body = body
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "edited_at"])
-    _after_commit(
-        _room_event,
+    _room_event(
         room_id=message.room_id,
         event={"type": "message.edited", "message": message_payload(message)},
     )
@@ -329,8 +320,7 @@ def message_delete(*, user, message_id) -> Message:
     message.save(update_fields=["deleted_at", "body"])
     # The history of a deleted message goes too: a tombstone keeps no content.
     MessageEdit.objects.filter(message=message).delete()
-    _after_commit(
-        _room_event,
+    _room_event(
         room_id=message.room_id,
         event={
             "type": "message.deleted",
@@ -352,8 +342,7 @@ def room_mark_read(*, user, room_id, message_id) -> RoomMember:
     )
     if updated:
         member.last_read_message_id = message_id
-        _after_commit(
-            _room_event,
+        _room_event(
             room_id=room_id,
             event={
                 "type": "read",

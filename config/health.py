@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
-from config.jobs import broker_reachable, live_workers
+from core.jobs import broker_reachable, live_workers
 
 
 def healthz(request):

@@ -213,10 +213,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.DefaultCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     # Proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP
     # (throttling, sessions, security events). 0: only REMOTE_ADDR, so clients cannot spoof it.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
@@ -457,13 +457,6 @@ UPLOADS_ARCHIVE_MAX_ENTRIES = env.int("UPLOADS_ARCHIVE_MAX_ENTRIES", default=10_
 UPLOADS_MULTIPART_MAX_SIZE = env.int("UPLOADS_MULTIPART_MAX_SIZE", default=5 * 1024**3)
 UPLOADS_MULTIPART_PART_SIZE = env.int("UPLOADS_MULTIPART_PART_SIZE", default=8 * 1024 * 1024)
 UPLOADS_MULTIPART_ABANDON_HOURS = env.int("UPLOADS_MULTIPART_ABANDON_HOURS", default=24)
-# Storage quota of a tenant by plan (bytes, originals and their variants).
-UPLOADS_QUOTA_BY_PLAN = {
-    "free": env.int("UPLOADS_QUOTA_FREE", default=1024**3),
-    "pro": env.int("UPLOADS_QUOTA_PRO", default=50 * 1024**3),
-    "enterprise": env.int("UPLOADS_QUOTA_ENTERPRISE", default=500 * 1024**3),
-}
-
 # --- Billing (billing app) ------------------------------------------------------------------
 # Secrets come only from the environment; they are never logged or returned by the API.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -475,17 +468,29 @@ STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
-# Tenant plans: the Stripe price each paid plan is billed at, and its limits (None: unlimited).
-# Storage limits are UPLOADS_QUOTA_BY_PLAN.
-BILLING_PLANS = {
-    "free": {"price": "", "limits": {"members": env.int("BILLING_FREE_MEMBERS", default=10)}},
+# Workspace plans, one table (read by tenants.plans): the Stripe price each paid plan is billed
+# at and its limits (None: unlimited). storage_bytes counts originals and their variants.
+PLANS = {
+    "free": {
+        "price": "",
+        "limits": {
+            "members": env.int("BILLING_FREE_MEMBERS", default=10),
+            "storage_bytes": env.int("UPLOADS_QUOTA_FREE", default=1024**3),
+        },
+    },
     "pro": {
         "price": env.str("STRIPE_PRICE_PRO", default=""),
-        "limits": {"members": env.int("BILLING_PRO_MEMBERS", default=100)},
+        "limits": {
+            "members": env.int("BILLING_PRO_MEMBERS", default=100),
+            "storage_bytes": env.int("UPLOADS_QUOTA_PRO", default=50 * 1024**3),
+        },
     },
     "enterprise": {
         "price": env.str("STRIPE_PRICE_ENTERPRISE", default=""),
-        "limits": {"members": None},
+        "limits": {
+            "members": None,
+            "storage_bytes": env.int("UPLOADS_QUOTA_ENTERPRISE", default=500 * 1024**3),
+        },
     },
 }
 

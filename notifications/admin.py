@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
-from config.errors import DomainError
+from core.errors import DomainError
 from notifications import services
 from notifications.models import (
     Branding,

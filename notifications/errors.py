@@ -1,6 +1,6 @@
 """Domain errors of the notifications app."""
 
-from config.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 
 class UnknownCategory(DomainError):

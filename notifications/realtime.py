@@ -1,13 +1,14 @@
 """The one place in-app notifications are pushed to connected clients.
 
 A stored notification is sent as {"type": "notification", "notification": {...}} to every open
-/ws/chat/ connection of its user in the current tenant (chat.realtime.user_event_send, one
-channel-layer group per user); offline users see it on their next GET /api/v1/notifications/.
+/ws/chat/ connection of its user in the current tenant (core.realtime, the user's group);
+offline users see it on their next GET /api/v1/notifications/.
 Services call it through transaction.on_commit only.
 """
 
 from django.db import connection
 
+from core import realtime
 from notifications.models import Notification
 
 
@@ -29,8 +30,11 @@ def notification_event(notification: Notification) -> dict:
 
 def push_notification(*, notification: Notification) -> None:
     """Sends a stored notification to the user's open websocket connections."""
-    from chat.realtime import user_event_send
-
-    if connection.schema_name == "public":
+    schema = connection.schema_name
+    if schema == "public":
         return  # platform emails (sign-up) have no tenant websocket to reach
-    user_event_send(user_id=notification.user_id, event=notification_event(notification))
+    realtime.send_event(
+        realtime.user_group(schema, notification.user_id),
+        notification_event(notification),
+        handler=realtime.USER_EVENT,
+    )

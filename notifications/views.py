@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import DomainError
+from core.errors import DomainError
 from notifications import registry, selectors, services
 from notifications.models import Notification
 from notifications.rendering import unsubscribe_token_read

@@ -1,8 +1,8 @@
-"""Domain errors of orders, rendered by config.errors.api_exception_handler."""
+"""Domain errors of orders, rendered by core.errors.api_exception_handler."""
 
 from rest_framework import status
 
-from config.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 
 class InvalidOrderData(DomainError):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from catalog import services as catalog_services
 from catalog.errors import ProductNotFound
 from catalog.models import Product
-from config.errors import DomainError
+from core.errors import DomainError
 from orders.errors import (
     IdempotencyKeyReused,
     InvalidOrderData,

@@ -1,16 +1,28 @@
-"""Announcing presence changes to subscribers (the user's rooms and explicit subscribers)."""
+"""Announcing presence changes to subscribers of the user and to the user's audiences.
+
+Presence does not know what a user belongs to: apps above it (chat's rooms) register an audience,
+a function of (user_id) -> channel-layer groups, run in the tenant's schema. Every announcement
+goes through core.realtime.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from channels.layers import get_channel_layer
-
-from chat import realtime
-from chat.selectors import room_ids_for_user
+from core import realtime
 from presence import state
 from tenants.db import tenant_sync_to_async
+
+Audience = Callable[[object], Iterable[str]]
+_audiences: list[Audience] = []
+
+
+def register_audience(audience: Audience) -> None:
+    """Also announce a user's presence to the groups audience(user_id) returns (app ready())."""
+    if audience not in _audiences:
+        _audiences.append(audience)
 
 
 def _event(user_id: str, online: bool) -> dict:
@@ -20,25 +32,28 @@ def _event(user_id: str, online: bool) -> dict:
     return event
 
 
+def _groups(schema_name: str, user_id) -> list[str]:
+    """The user's presence group and their audiences' groups (call in the tenant's schema)."""
+    groups = [realtime.presence_group(schema_name, user_id)]
+    for audience in _audiences:
+        groups.extend(audience(user_id))
+    return groups
+
+
 async def announce(schema_name: str, user_id, online: bool) -> None:
     """Sends {"type": "presence", ...} unless the user hides their presence."""
     if await state.is_hidden(schema_name, user_id):
         return
-    layer = get_channel_layer()
-    room_ids = await tenant_sync_to_async(schema_name, room_ids_for_user)(user_id)
-    message = {"type": "chat.event", "event": _event(str(user_id), online)}
-    await layer.group_send(realtime.presence_group(schema_name, user_id), message)
-    for room_id in room_ids:
-        await layer.group_send(realtime.room_group(schema_name, room_id), message)
+    groups = await tenant_sync_to_async(schema_name, _groups)(schema_name, user_id)
+    event = _event(str(user_id), online)
+    for group in groups:
+        await realtime.send_event_async(group, event)
 
 
 def announce_sync(schema_name: str, user_id, online: bool) -> None:
     """announce() for synchronous callers (the sweep task); runs in the tenant's schema."""
     if state.client().sismember(state.hidden_key(schema_name), str(user_id)):
         return
-    realtime.presence_event_send(
-        user_id=user_id,
-        event=_event(str(user_id), online),
-        room_ids=room_ids_for_user(user_id),
-        schema_name=schema_name,
-    )
+    event = _event(str(user_id), online)
+    for group in _groups(schema_name, user_id):
+        realtime.send_event(group, event)

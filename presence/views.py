@@ -4,13 +4,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.permissions import CanUseChat
 from presence import selectors, services
+from presence.permissions import CanSeePresence
 from presence.serializers import MyPresenceSerializer, PresenceQuerySerializer, PresenceSerializer
 
 
 class PresenceQueryView(APIView):
-    permission_classes = [CanUseChat]
+    permission_classes = [CanSeePresence]
 
     @extend_schema(request=PresenceQuerySerializer, responses=PresenceSerializer(many=True))
     def post(self, request):
@@ -24,7 +24,7 @@ class PresenceQueryView(APIView):
 
 
 class MyPresenceView(APIView):
-    permission_classes = [CanUseChat]
+    permission_classes = [CanSeePresence]
 
     @extend_schema(responses=MyPresenceSerializer)
     def get(self, request):

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from config.errors import DomainError
+from core.errors import DomainError
 from rbac import services
 from rbac.models import AuditEntry, Permission, Resource, Role, RoleAssignment, RolePermission
 

@@ -2,7 +2,7 @@
 
 from rest_framework import status
 
-from config.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class InvalidRule(DomainError):

@@ -1,6 +1,6 @@
 """Domain errors of the tenants app."""
 
-from config.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, Forbidden
 
 
 class InvalidTenant(DomainError):
@@ -13,3 +13,8 @@ class SlugTaken(Conflict):
 
 class DomainTaken(Conflict):
     code = "domain_taken"
+
+
+class PlanLimitReached(Forbidden):
+    code = "plan_limit_reached"
+    default_message = "The workspace's plan does not allow more of this."

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware as BaseTenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model, remove_www
 
-from config.errors import error_response
+from core.errors import error_response
 
 
 class TenantMainMiddleware(BaseTenantMainMiddleware):

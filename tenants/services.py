@@ -1,17 +1,17 @@
-"""Every write to tenants, domains and memberships."""
+"""Every write to tenants and their domains: creation of the schema, suspension, deletion.
+
+Memberships and whole workspaces (roles, owner) are written by accounts.services."""
 
 import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name
 
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
-from tenants.models import Domain, Membership, Tenant
+from tenants.models import Domain, Tenant
 from tenants.template import (
     clone_by_dump,
     clone_constraint_names_align,
@@ -58,33 +58,17 @@ def tenant_validate(*, slug: str, name: str, domain: str) -> None:
         )
 
 
-def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
-    from billing.services import plan_limit_check
-    from rbac.services import membership_changed
-
-    if not Membership.objects.filter(user=user, tenant=tenant).exists():
-        plan_limit_check(tenant=tenant, limit="members", adding=1)
-    membership, _ = Membership.objects.update_or_create(
-        user=user, tenant=tenant, defaults={"role": role}
-    )
-    # The membership role is the user's base RBAC role in the tenant: drop their cached rules.
-    with schema_context(tenant.schema_name):
-        membership_changed(user_id=user.pk)
-    return membership
-
-
 @transaction.atomic
-def tenant_create(
+def tenant_schema_create(
     *,
     slug: str,
     name: str,
     domain: str,
-    owner_email: str | None = None,
-    owner_password: str | None = None,
     plan: str = Tenant.Plan.FREE,
     verbosity: int = 1,
 ) -> Tenant:
-    """Creates the tenant, its schema (migrated), its primary domain and its owner's membership.
+    """Creates the tenant, its schema (cloned from the template or migrated) and its primary
+    domain. accounts.services.tenant_create builds a whole workspace on it (roles, owner).
 
     All in one transaction: on any failure nothing is left behind, schema included.
     """
@@ -104,48 +88,7 @@ def tenant_create(
     if cloning and not dumped:
         clone_constraint_names_align(schema_name=tenant.schema_name)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-    with schema_context(tenant.schema_name):
-        from rbac.services import rbac_sync
-
-        rbac_sync()  # default roles and the platform's resources and permissions
-    if owner_email:
-        User = get_user_model()
-        email = User.objects.normalize_email(owner_email).lower()
-        owner = User.objects.filter(email=email).first()
-        if owner is None:
-            owner = User.objects.create_user(email=email, password=owner_password)
-        membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
     return tenant
-
-
-@transaction.atomic
-def membership_remove(*, user, tenant: Tenant) -> bool:
-    """Removes the user from the tenant: their sessions on it end at once (tokens included)
-    and their cached permissions are dropped. Returns False if they were not a member."""
-    from accounts.services import sessions_revoke_for_tenant
-    from rbac.services import membership_changed
-
-    deleted, _ = Membership.objects.filter(user=user, tenant=tenant).delete()
-    if not deleted:
-        return False
-    sessions_revoke_for_tenant(user=user, tenant=tenant, reason="membership_removed")
-    with schema_context(tenant.schema_name):
-        membership_changed(user_id=user.pk)
-    return True
-
-
-def membership_admit(*, user, tenant: Tenant) -> Membership | None:
-    """The user's membership, created as a plain member when the workspace is open.
-
-    None when the user is not a member of a closed workspace. Platform superusers are
-    admitted without a membership (support access).
-    """
-    membership = Membership.objects.filter(user=user, tenant=tenant).first()
-    if membership is not None or user.is_superuser:
-        return membership
-    if not tenant.allow_self_signup:
-        return None
-    return membership_set(user=user, tenant=tenant, role=Membership.Role.MEMBER)
 
 
 @transaction.atomic
@@ -210,35 +153,3 @@ def tenants_purge_due(*, now=None) -> list[str]:
             locked.delete(force_drop=True)
             purged.append(slug)
     return purged
-
-
-def tenant_signup(
-    *, name: str, slug: str, owner_email: str, owner_password: str, owner_name: str = ""
-) -> Tenant:
-    """Self-service sign-up on the public host: a new workspace at <slug>.<TENANT_BASE_DOMAIN>
-    owned by the signing-up user (created, or an existing account proven by its password)."""
-    User = get_user_model()
-    email = User.objects.normalize_email(owner_email).strip().lower()
-    existing = User.objects.filter(email=email).first()
-    if existing is not None:
-        if not existing.is_active or not existing.check_password(owner_password):
-            raise InvalidTenant(
-                "Sign in details are not valid.",
-                fields={"owner_password": ["Not valid for this email address."]},
-            )
-    else:
-        candidate = User(email=email, name=owner_name)
-        try:
-            password_validation.validate_password(owner_password, user=candidate)
-        except DjangoValidationError as exc:
-            raise InvalidTenant(
-                "The password is too weak.", fields={"owner_password": list(exc.messages)}
-            ) from exc
-    domain = f"{slug.strip().lower()}.{settings.TENANT_BASE_DOMAIN}"
-    with transaction.atomic():
-        tenant = tenant_create(slug=slug, name=name, domain=domain, verbosity=0)
-        owner = existing or User.objects.create_user(
-            email=email, password=owner_password, name=owner_name
-        )
-        membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
-    return tenant

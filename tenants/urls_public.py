@@ -1,4 +1,4 @@
-"""Public-host routes of the tenants app, mounted at /api/v1/ (tenant sign-up comes here)."""
+"""Public-host routes of the tenants app, mounted at /api/v1/."""
 
 from django.urls import path
 
@@ -6,5 +6,4 @@ from tenants import views
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="public-api-root"),
-    path("tenants/", views.SignupView.as_view(), name="tenant-signup"),
 ]

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
+from accounts.services import membership_remove
 from tenants.models import Membership
-from tenants.services import membership_remove
 
 
 def _login(client, email, password):

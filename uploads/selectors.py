@@ -1,12 +1,12 @@
 """Reads of the uploads app: what a user may see, usage and quota, multipart progress."""
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rbac import access
+from tenants.plans import plan_limit
 from uploads import storage
 from uploads.models import File
 
@@ -84,12 +84,9 @@ def tenant_used_bytes() -> int:
 
 
 def tenant_quota_bytes() -> int:
-    from billing.selectors import plan_limit
-
+    """The workspace plan's storage limit in bytes; the plan follows its subscription."""
     tenant = getattr(connection, "tenant", None)
-    if not hasattr(tenant, "plan"):
-        return settings.UPLOADS_QUOTA_BY_PLAN["free"]
-    return plan_limit(tenant, "storage_bytes")  # follows the subscription's status
+    return plan_limit(tenant, "storage_bytes")
 
 
 def multipart_parts(*, file: File) -> list[dict]:

@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import DomainError, error_body
+from core.errors import DomainError, error_body
 from tenants.models import Membership
 from uploads import permissions, selectors, services, storage
 from uploads.errors import (

@@ -4,7 +4,6 @@ import json
 
 import pytest
 import stripe
-from django_tenants.utils import schema_context
 
 from billing.testing import sign_payload, stripe_stub
 
@@ -29,10 +28,13 @@ def stripe_api(settings, monkeypatch):
         settings.STRIPE_MAX_NETWORK_RETRIES = 0
         pro = stub.create_price(amount=2900)
         enterprise = stub.create_price(amount=29900)
-        settings.BILLING_PLANS = {
-            "free": {"price": "", "limits": {"members": 3}},
-            "pro": {"price": pro["id"], "limits": {"members": 10}},
-            "enterprise": {"price": enterprise["id"], "limits": {"members": None}},
+        settings.PLANS = {
+            "free": {"price": "", "limits": {"members": 3, "storage_bytes": 1024**3}},
+            "pro": {"price": pro["id"], "limits": {"members": 10, "storage_bytes": 50 * 1024**3}},
+            "enterprise": {
+                "price": enterprise["id"],
+                "limits": {"members": None, "storage_bytes": 500 * 1024**3},
+            },
         }
         stub.prices = {"pro": pro["id"], "enterprise": enterprise["id"]}
         yield stub
@@ -63,12 +65,6 @@ def eager_tasks():
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 @pytest.fixture

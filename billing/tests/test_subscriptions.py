@@ -5,11 +5,12 @@ import socket
 import pytest
 from django_tenants.utils import schema_context
 
+from accounts.services import membership_set
 from billing import selectors, services
-from billing.errors import PlanLimitReached
 from billing.models import Customer, Subscription
+from tenants.errors import PlanLimitReached
 from tenants.models import Tenant
-from tenants.services import membership_set
+from tenants.plans import members_limit_check, plan_limit
 
 URL = "/api/v1/billing/subscription/"
 
@@ -207,6 +208,11 @@ def test_plans_are_listed_with_their_limits(stripe_api, api):
     assert plans["pro"]["limits"]["members"] == 10
 
 
+def _fresh(tenant):
+    """The tenant as stored now (billing keeps its plan equal to what the subscription grants)."""
+    return Tenant.objects.get(pk=tenant.pk)
+
+
 # --- Plan limits -----------------------------------------------------------------------------
 def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user, tenant_a, api):
     # Free plan: 3 members (the owner is one).
@@ -215,10 +221,10 @@ def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user
     with pytest.raises(PlanLimitReached) as refused:
         make_user(email="four@alpha.test", tenant=tenant_a)
     assert refused.value.extra == {"limit": "members", "allowed": 3, "used": 3}
-    assert selectors.plan_limit(tenant_a, "members") == 3
+    assert plan_limit(_fresh(tenant_a), "members") == 3
 
     api.post(URL, {"plan": "pro"}, format="json")
-    assert selectors.plan_limit(tenant_a, "members") == 10
+    assert plan_limit(_fresh(tenant_a), "members") == 10
     four = make_user(email="four-again@alpha.test", tenant=tenant_a)
     membership_set(user=four, tenant=tenant_a, role="manager")  # a role change is not an add
 
@@ -226,20 +232,21 @@ def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user
         stripe_id = Subscription.objects.get().stripe_id
         stripe_api.update(stripe_id, status="past_due")  # a renewal failed: still pro for now
         services.subscription_sync(stripe_id=stripe_id)
-        assert selectors.plan_limit(tenant_a, "members") == 10
+        assert plan_limit(_fresh(tenant_a), "members") == 10
         stripe_api.update(stripe_id, status="unpaid")  # retries exhausted
         services.subscription_sync(stripe_id=stripe_id)
-    assert selectors.plan_limit(tenant_a, "members") == 3
+    assert plan_limit(_fresh(tenant_a), "members") == 3
     assert _plan_of(tenant_a) == "free"
     with pytest.raises(PlanLimitReached):
         make_user(email="five@alpha.test", tenant=tenant_a)
 
 
-def test_the_storage_quota_follows_the_plan(stripe_api, api, tenant_a, settings):
-    settings.UPLOADS_QUOTA_BY_PLAN = {"free": 100, "pro": 1000}
-    assert selectors.plan_limit(tenant_a, "storage_bytes") == 100
+def test_the_storage_quota_follows_the_plan(stripe_api, api, tenant_a, plan_limits):
+    plan_limits("free", storage_bytes=100)
+    plan_limits("pro", storage_bytes=1000)
+    assert plan_limit(_fresh(tenant_a), "storage_bytes") == 100
     api.post(URL, {"plan": "pro"}, format="json")
-    assert selectors.plan_limit(tenant_a, "storage_bytes") == 1000
+    assert plan_limit(_fresh(tenant_a), "storage_bytes") == 1000
     body = api.get(URL).json()
     assert body["limits"]["storage_bytes"] == {"limit": 1000, "used": 0}
     from uploads.selectors import tenant_quota_bytes
@@ -255,5 +262,5 @@ def test_a_plan_assigned_without_subscription_applies(stripe_api, tenant_a):
     Tenant.objects.filter(pk=tenant_a.pk).update(plan="enterprise")
     tenant_a.refresh_from_db()
     assert selectors.tenant_plan(tenant_a) == "enterprise"
-    assert selectors.plan_limit(tenant_a, "members") is None
-    services.plan_limit_check(tenant=tenant_a, limit="members", adding=1000)
+    assert plan_limit(_fresh(tenant_a), "members") is None
+    members_limit_check(tenant=_fresh(tenant_a), adding=1000)

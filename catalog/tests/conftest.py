@@ -1,14 +1,6 @@
 """Catalog fixtures: API clients for members with different roles, inside tenant A."""
 
 import pytest
-from django_tenants.utils import schema_context
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    """Runs the test body with the connection on tenant A's schema."""
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ class World:
 
     def user(self, tenant_slug: str = "alpha", role: str = "member"):
         from accounts.models import User
+        from accounts.services import membership_set
         from tenants.models import Tenant
-        from tenants.services import membership_set
 
         with self.blocker.unblock():
             tenant = Tenant.objects.get(slug=tenant_slug)

@@ -1,18 +1,11 @@
 """Chat REST API through real URLs, tenant hosts and JWT authentication."""
 
 import pytest
-from django_tenants.utils import schema_context
 
 from chat import services
 from chat.models import Message, MessageEdit, Room, RoomMember
 
 API = "/api/v1/chat/"
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 @pytest.fixture

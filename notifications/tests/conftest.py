@@ -1,15 +1,6 @@
 """Fixtures of the notifications tests."""
 
 import pytest
-from django.db import connection
-
-
-@pytest.fixture
-def in_tenant_a(tenant_a):
-    """Service calls in the test body run in tenant A's schema."""
-    connection.set_tenant(tenant_a)
-    yield tenant_a
-    connection.set_schema_to_public()
 
 
 @pytest.fixture

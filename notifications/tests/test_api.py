@@ -115,7 +115,7 @@ def test_preferences_list_and_update(api, ann, tenant_a, tenant_b, make_user, au
 
     # Preferences belong to the tenant: beta still sends Ann order emails.
     make_user_b = auth_client(ann, tenant_b)
-    from tenants.services import membership_set
+    from accounts.services import membership_set
 
     membership_set(user=ann, tenant=tenant_b, role="member")
     beta = {p["category"]: p for p in make_user_b.get(PREFS).json()}

@@ -23,7 +23,7 @@ def send_order_email(**kwargs):
 
 
 def test_the_email_is_queued_on_commit_to_the_high_queue_with_the_schema(
-    in_tenant_a, django_capture_on_commit_callbacks, monkeypatch
+    in_a, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
     monkeypatch.setattr(send_email, "apply_async", lambda **kw: queued.append(kw))
@@ -40,7 +40,7 @@ def test_the_email_is_queued_on_commit_to_the_high_queue_with_the_schema(
 
 
 def test_nothing_is_queued_or_sent_when_the_transaction_rolls_back(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
@@ -55,7 +55,7 @@ def test_nothing_is_queued_or_sent_when_the_transaction_rolls_back(
 
 
 def test_the_task_sends_both_parts_with_the_unsubscribe_headers(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager, provider
+    in_a, django_capture_on_commit_callbacks, celery_eager, provider
 ):
     with django_capture_on_commit_callbacks(execute=True):
         message = send_order_email()
@@ -75,7 +75,7 @@ def test_the_task_sends_both_parts_with_the_unsubscribe_headers(
 
 
 def test_account_emails_carry_no_unsubscribe_link(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.email_send(
@@ -87,7 +87,7 @@ def test_account_emails_carry_no_unsubscribe_link(
 
 
 def test_a_provider_error_is_retried_with_backoff_then_sent(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager, provider, monkeypatch
+    in_a, django_capture_on_commit_callbacks, celery_eager, provider, monkeypatch
 ):
     countdowns = []
     original_retry = send_email.retry
@@ -109,7 +109,7 @@ def test_a_provider_error_is_retried_with_backoff_then_sent(
 
 
 def test_the_message_fails_after_the_last_attempt(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager, provider, settings
+    in_a, django_capture_on_commit_callbacks, celery_eager, provider, settings
 ):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "MAX_ATTEMPTS": 3}
     celery_eager.conf.task_eager_propagates = False
@@ -123,7 +123,7 @@ def test_the_message_fails_after_the_last_attempt(
     assert mail.outbox == []
 
 
-def test_the_task_is_idempotent(in_tenant_a, provider):
+def test_the_task_is_idempotent(in_a, provider):
     message = send_order_email()
     for _ in range(2):
         send_email.apply(args=[str(message.pk)], headers={"_schema_name": "alpha"})
@@ -133,7 +133,7 @@ def test_the_task_is_idempotent(in_tenant_a, provider):
 
 
 def test_suppressed_addresses_are_not_sent_to(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager
 ):
     services.suppression_add(email="gone@example.com", reason="bounce")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -147,7 +147,7 @@ def test_suppressed_addresses_are_not_sent_to(
     assert reset.context == {} and reset.context_redacted  # the link is not kept
 
 
-def test_a_suppression_added_while_queued_is_respected_at_send_time(in_tenant_a):
+def test_a_suppression_added_while_queued_is_respected_at_send_time(in_a):
     message = send_order_email(to="late@example.com")
     services.suppression_add(email="late@example.com", reason="complaint")
     send_email.apply(args=[str(message.pk)], headers={"_schema_name": "alpha"})
@@ -155,14 +155,14 @@ def test_a_suppression_added_while_queued_is_respected_at_send_time(in_tenant_a)
     assert message.status == "suppressed" and mail.outbox == []
 
 
-def test_the_suppression_list_is_platform_wide(in_tenant_a, tenant_b):
+def test_the_suppression_list_is_platform_wide(in_a, tenant_b):
     services.suppression_add(email="x@example.com", reason="bounce")
     connection.set_tenant(tenant_b)
     assert services.is_suppressed("X@example.com")
 
 
 def test_preferences_are_honoured_except_for_essential_categories(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager
 ):
     services.preference_set(email="ann@example.com", category="orders", email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
@@ -177,7 +177,7 @@ def test_preferences_are_honoured_except_for_essential_categories(
 
 
 def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
-    in_tenant_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager
 ):
     from notifications.errors import MessageNotResendable
 
@@ -194,7 +194,7 @@ def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
         services.message_resend(message=message)
 
 
-def test_resend_queues_a_copy(in_tenant_a, django_capture_on_commit_callbacks, celery_eager):
+def test_resend_queues_a_copy(in_a, django_capture_on_commit_callbacks, celery_eager):
     with django_capture_on_commit_callbacks(execute=True):
         message = send_order_email()
     with django_capture_on_commit_callbacks(execute=True):
@@ -204,7 +204,7 @@ def test_resend_queues_a_copy(in_tenant_a, django_capture_on_commit_callbacks, c
     assert len(mail.outbox) == 2
 
 
-def test_a_template_error_fails_the_message_without_retrying(in_tenant_a, monkeypatch):
+def test_a_template_error_fails_the_message_without_retrying(in_a, monkeypatch):
     message = send_order_email()
 
     def broken(**kwargs):
@@ -217,7 +217,7 @@ def test_a_template_error_fails_the_message_without_retrying(in_tenant_a, monkey
     assert "template is broken" in message.error
 
 
-def test_unknown_templates_are_refused_at_once(in_tenant_a):
+def test_unknown_templates_are_refused_at_once(in_a):
     with pytest.raises(ValueError):
         services.email_send(to="a@example.com", template="nope")
 
@@ -236,9 +236,9 @@ def test_sign_up_emails_are_recorded_in_the_public_schema(
 
 
 def test_notify_sends_the_email_and_stores_the_in_app_notification(
-    in_tenant_a, make_user, django_capture_on_commit_callbacks, celery_eager
+    in_a, make_user, django_capture_on_commit_callbacks, celery_eager
 ):
-    user = make_user(email="ann@example.com", name="Ann", tenant=in_tenant_a)
+    user = make_user(email="ann@example.com", name="Ann", tenant=in_a)
     with django_capture_on_commit_callbacks(execute=True):
         message, notification = services.notify(
             user=user, template="order_status_changed", context=ORDER

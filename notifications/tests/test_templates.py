@@ -12,7 +12,7 @@ BASE = "http://alpha.localhost"
 
 
 @pytest.mark.parametrize("name", sorted(registry.TEMPLATES))
-def test_every_template_renders_subject_text_and_html_from_its_example(in_tenant_a, name):
+def test_every_template_renders_subject_text_and_html_from_its_example(in_a, name):
     spec = registry.TEMPLATES[name]
     rendered, unsubscribe = render_email(
         template=name, context=spec.example, to_email="ann@example.com", base_url=BASE
@@ -39,7 +39,7 @@ def test_every_template_renders_subject_text_and_html_from_its_example(in_tenant
         assert title and "{" not in title
 
 
-def test_values_are_escaped_in_html_only(in_tenant_a):
+def test_values_are_escaped_in_html_only(in_a):
     context = {"name": "<b>Ann</b> & co", "headline": "A & B", "text": "<script>x</script>"}
     rendered, _ = render_email(
         template="product_update", context=context, to_email="a@example.com", base_url=BASE
@@ -49,7 +49,7 @@ def test_values_are_escaped_in_html_only(in_tenant_a):
     assert rendered.subject == "A & B"
 
 
-def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_tenant_a):
+def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_a):
     assert brand_current().from_email == "Alpha Corp <no-reply@localhost>"
     branding_update(
         data={
@@ -72,7 +72,7 @@ def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_tenant_a):
     assert "Alpha Shop" in rendered.text and "1 Main Street, Springfield" in rendered.text
 
 
-def test_sender_domains_are_enforced_when_configured(in_tenant_a, settings):
+def test_sender_domains_are_enforced_when_configured(in_a, settings):
     from notifications.errors import SenderNotAllowed
 
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SENDER_DOMAINS": ["mail.example.com"]}

@@ -101,11 +101,11 @@ def reload(message, tenant):
     return message
 
 
-def test_delivered_updates_the_message_and_logs_the_event(in_tenant_a, public_client):
+def test_delivered_updates_the_message_and_logs_the_event(in_a, public_client):
     message = MessageFactory()
     payload = mailgun_payload(message, "delivered")
     assert post(public_client, payload).status_code == 200
-    message = reload(message, in_tenant_a)
+    message = reload(message, in_a)
     assert message.status == "delivered" and message.delivered_at
     event = MessageEvent.objects.get(message=message)
     assert event.event_type == "delivered" and event.event_id == payload["signature"]["token"]
@@ -113,10 +113,10 @@ def test_delivered_updates_the_message_and_logs_the_event(in_tenant_a, public_cl
 
     # The same webhook delivered twice changes nothing.
     assert post(public_client, payload).status_code == 200
-    assert reload(message, in_tenant_a).events.count() == 1
+    assert reload(message, in_a).events.count() == 1
 
 
-def test_a_permanent_failure_bounces_and_suppresses_the_address(in_tenant_a, public_client):
+def test_a_permanent_failure_bounces_and_suppresses_the_address(in_a, public_client):
     message = MessageFactory(to_email="nobody@example.com")
     payload = mailgun_payload(
         message,
@@ -133,50 +133,50 @@ def test_a_permanent_failure_bounces_and_suppresses_the_address(in_tenant_a, pub
         },
     )
     assert post(public_client, payload).status_code == 200
-    message = reload(message, in_tenant_a)
+    message = reload(message, in_a)
     assert message.status == "bounced" and "does not exist" in message.error
     connection.set_schema_to_public()
     suppression = Suppression.objects.get(email="nobody@example.com")
     assert suppression.reason == "bounce"
 
     # Later sends to the address, from any tenant, are suppressed.
-    connection.set_tenant(in_tenant_a)
+    connection.set_tenant(in_a)
     later = services.email_send(
         to="nobody@example.com", template="password_changed", context={"name": "N"}
     )
     assert later.status == "suppressed" and mail.outbox == []
 
 
-def test_a_temporary_failure_is_only_logged(in_tenant_a, public_client):
+def test_a_temporary_failure_is_only_logged(in_a, public_client):
     message = MessageFactory(to_email="busy@example.com")
     payload = mailgun_payload(message, "failed", severity="temporary", reason="generic")
     assert post(public_client, payload).status_code == 200
-    message = reload(message, in_tenant_a)
+    message = reload(message, in_a)
     assert message.status == "sent"
     assert message.events.get().event_type == "deferred"
     connection.set_schema_to_public()
     assert not Suppression.objects.exists()
 
 
-def test_a_complaint_after_delivery_suppresses_the_address(in_tenant_a, public_client):
+def test_a_complaint_after_delivery_suppresses_the_address(in_a, public_client):
     message = MessageFactory(to_email="angry@example.com", status="delivered")
     assert post(public_client, mailgun_payload(message, "complained")).status_code == 200
-    message = reload(message, in_tenant_a)
+    message = reload(message, in_a)
     assert message.status == "complained"
     connection.set_schema_to_public()
     assert Suppression.objects.get(email="angry@example.com").reason == "complaint"
 
 
-def test_a_late_delivered_event_does_not_undo_a_bounce(in_tenant_a, public_client):
+def test_a_late_delivered_event_does_not_undo_a_bounce(in_a, public_client):
     message = MessageFactory(status="bounced")
     assert post(public_client, mailgun_payload(message, "delivered")).status_code == 200
-    assert reload(message, in_tenant_a).status == "bounced"
+    assert reload(message, in_a).status == "bounced"
 
 
-def test_a_provider_unsubscribe_turns_the_category_off(in_tenant_a, public_client):
+def test_a_provider_unsubscribe_turns_the_category_off(in_a, public_client):
     message = MessageFactory(to_email="ann@example.com")
     assert post(public_client, mailgun_payload(message, "unsubscribed")).status_code == 200
-    connection.set_tenant(in_tenant_a)
+    connection.set_tenant(in_a)
     assert not services.email_wanted(email="ann@example.com", category="orders")
 
 
@@ -188,16 +188,16 @@ def test_a_provider_unsubscribe_turns_the_category_off(in_tenant_a, public_clien
         (BASIC, "key-not-the-one"),  # forged signature
     ],
 )
-def test_unauthenticated_or_forged_webhooks_are_refused(in_tenant_a, public_client, auth, key):
+def test_unauthenticated_or_forged_webhooks_are_refused(in_a, public_client, auth, key):
     message = MessageFactory(to_email="victim@example.com")
     response = post(public_client, mailgun_payload(message, "failed", key=key), auth=auth)
     assert response.status_code in (400, 401, 403)
-    assert reload(message, in_tenant_a).status == "sent"
+    assert reload(message, in_a).status == "sent"
     connection.set_schema_to_public()
     assert not Suppression.objects.exists()
 
 
-def test_events_for_unknown_schemas_or_messages_are_ignored(in_tenant_a, public_client):
+def test_events_for_unknown_schemas_or_messages_are_ignored(in_a, public_client):
     message = MessageFactory(to_email="x@example.com")
     payload = mailgun_payload(message, "delivered")
     payload["event-data"]["user-variables"] = {"schema": "no_such_schema", "message": "1"}
@@ -205,11 +205,11 @@ def test_events_for_unknown_schemas_or_messages_are_ignored(in_tenant_a, public_
     wrong_id = mailgun_payload(message, "delivered")
     wrong_id["event-data"]["message"]["headers"]["message-id"] = "other@mg.example.com"
     assert post(public_client, wrong_id).status_code == 200
-    assert reload(message, in_tenant_a).status == "sent"
+    assert reload(message, in_a).status == "sent"
 
 
 def test_metadata_of_another_tenant_cannot_reach_this_tenants_messages(
-    in_tenant_a, tenant_b, public_client
+    in_a, tenant_b, public_client
 ):
     """Tracking finds the message in the schema named by the metadata sent with it; a message id
     of tenant A presented with tenant B's schema finds nothing."""
@@ -217,4 +217,4 @@ def test_metadata_of_another_tenant_cannot_reach_this_tenants_messages(
     payload = mailgun_payload(message, "delivered")
     payload["event-data"]["user-variables"]["schema"] = tenant_b.schema_name
     assert post(public_client, payload).status_code == 200
-    assert reload(message, in_tenant_a).status == "sent"
+    assert reload(message, in_a).status == "sent"

@@ -1,7 +1,6 @@
 """Orders fixtures: customers and staff of tenant A, their API clients, products in stock."""
 
 import pytest
-from django_tenants.utils import schema_context
 
 from catalog import services as catalog_services
 
@@ -12,12 +11,6 @@ ADDRESS = {
     "postal_code": "4000-001",
     "country": "pt",
 }
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ def _on_own_connection(func):
 def shop(django_db_setup, django_db_blocker):
     """A committed customer of tenant A with a token, and committed products; cleaned up after."""
     from accounts.models import Session, User
+    from accounts.services import membership_set
     from tenants.models import Membership, Tenant
-    from tenants.services import membership_set
 
     state = {"products": [], "users": []}
 

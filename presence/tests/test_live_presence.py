@@ -36,13 +36,18 @@ def test_tabs_merge_and_subscribers_see_online_and_offline(world):
         assert snapshot["users"][0]["online"] is False
 
         # The hook other apps use (notifications): is the user connected, push them an event.
-        from chat.realtime import user_event_send
+        from core import realtime
         from presence.selectors import is_online
 
         assert await world.arun("alpha", lambda: is_online(bob.pk)) is True
         assert await world.arun("beta", lambda: is_online(bob.pk)) is False
         await world.arun(
-            "alpha", lambda: user_event_send(user_id=bob.pk, event={"type": "notification", "n": 1})
+            "alpha",
+            lambda: realtime.send_event(
+                realtime.user_group("alpha", bob.pk),
+                {"type": "notification", "n": 1},
+                handler=realtime.USER_EVENT,
+            ),
         )
         assert (await b.wait("notification"))["n"] == 1
 

@@ -3,19 +3,10 @@
 import asyncio
 import time
 
-import pytest
-from django_tenants.utils import schema_context
-
 from presence import selectors, state
 from presence.models import PresenceStatus
 
 API = "/api/v1/presence/"
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    with schema_context(tenant_a.schema_name):
-        yield tenant_a
 
 
 def _connect(schema, user, conn="c1"):
@@ -56,7 +47,7 @@ def test_bulk_query_shows_online_offline_and_respects_hidden(
 
 def test_presence_is_per_tenant(auth_client, tenant_a, tenant_b, in_a, make_user):
     user = make_user(tenant=tenant_a)
-    from tenants.services import membership_set
+    from accounts.services import membership_set
 
     membership_set(user=user, tenant=tenant_b, role="member")
     _connect("alpha", user)

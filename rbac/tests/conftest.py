@@ -1,15 +1,6 @@
 """Fixtures of the rbac tests: run code in tenant alpha's schema, grant and assign tersely."""
 
 import pytest
-from django.db import connection
-
-
-@pytest.fixture
-def in_alpha(tenant_a):
-    """Switches the connection to tenant alpha's schema for the test body."""
-    connection.set_tenant(tenant_a)
-    yield tenant_a
-    connection.set_schema_to_public()
 
 
 @pytest.fixture
@@ -40,7 +31,7 @@ def assign():
 
 
 @pytest.fixture
-def lab(in_alpha):
+def lab(in_a):
     """A custom resource "lab.sample" with a few actions, in tenant alpha."""
     from rbac import services
 

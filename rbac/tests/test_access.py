@@ -28,7 +28,7 @@ def test_every_tenant_has_the_default_roles_and_the_platform_resources(tenant_a,
             assert Permission.objects.count() == sum(len(s.actions) for s in RESOURCES.values())
 
 
-def test_sync_is_idempotent_and_keeps_revoked_default_grants_revoked(in_alpha):
+def test_sync_is_idempotent_and_keeps_revoked_default_grants_revoked(in_a):
     member = Role.objects.get(name="member")
     RolePermission.objects.filter(
         role=member, permission__resource__name="catalog.product", permission__action="read"
@@ -39,7 +39,7 @@ def test_sync_is_idempotent_and_keeps_revoked_default_grants_revoked(in_alpha):
     ).exists()
 
 
-def test_sync_adds_a_newly_registered_resource_with_its_default_grants(in_alpha, monkeypatch):
+def test_sync_adds_a_newly_registered_resource_with_its_default_grants(in_a, monkeypatch):
     from rbac import registry
 
     monkeypatch.setattr(registry, "RESOURCES", dict(registry.RESOURCES))
@@ -53,7 +53,7 @@ def test_sync_adds_a_newly_registered_resource_with_its_default_grants(in_alpha,
     assert ("lab.widget", "read") in set(member_keys)
 
 
-def test_inheritance_over_three_levels(in_alpha, lab, make_user, tenant_a, grant, assign):
+def test_inheritance_over_three_levels(in_a, lab, make_user, tenant_a, grant, assign):
     grandparent = RoleFactory(name="lab-viewer")
     parent = RoleFactory(name="lab-editor", parent=grandparent)
     child = RoleFactory(name="lab-approver", parent=parent)
@@ -76,7 +76,7 @@ def test_inheritance_over_three_levels(in_alpha, lab, make_user, tenant_a, grant
     assert why["granted_by"]["source"] == "assignment"
 
 
-def test_default_roles_inherit_along_member_manager_admin(in_alpha, make_user, tenant_a):
+def test_default_roles_inherit_along_member_manager_admin(in_a, make_user, tenant_a):
     manager = make_user(tenant=tenant_a, role="manager")
     member = make_user(tenant=tenant_a, role="member")
     # catalog.review:create is a member grant; managers get it through inheritance.
@@ -98,7 +98,7 @@ def test_default_roles_inherit_along_member_manager_admin(in_alpha, make_user, t
     )
 
 
-def test_conditions_must_match_the_context(in_alpha, lab, make_user, tenant_a, grant, assign):
+def test_conditions_must_match_the_context(in_a, lab, make_user, tenant_a, grant, assign):
     role = RoleFactory()
     grant(role, "lab.sample:read", conditions={"department": ["cardiology", "oncology"]})
     grant(role, "lab.sample:update", conditions={"department": "cardiology", "owner": "$user"})
@@ -117,9 +117,7 @@ def test_conditions_must_match_the_context(in_alpha, lab, make_user, tenant_a, g
     assert why["considered"][0]["unmet_conditions"] == {"department": ["cardiology", "oncology"]}
 
 
-def test_assignment_context_scopes_the_whole_role(
-    in_alpha, lab, make_user, tenant_a, grant, assign
-):
+def test_assignment_context_scopes_the_whole_role(in_a, lab, make_user, tenant_a, grant, assign):
     role = RoleFactory(name="ward-doctor")
     grant(role, "lab.sample:approve")
     user = make_user(tenant=tenant_a)
@@ -130,7 +128,7 @@ def test_assignment_context_scopes_the_whole_role(
 
 
 def test_field_lists_add_up_and_a_grant_without_fields_allows_all(
-    in_alpha, lab, make_user, tenant_a, grant, assign
+    in_a, lab, make_user, tenant_a, grant, assign
 ):
     one, two = RoleFactory(), RoleFactory()
     grant(one, "lab.sample:read", fields=["name", "status"])
@@ -149,7 +147,7 @@ def test_field_lists_add_up_and_a_grant_without_fields_allows_all(
 
 
 def test_expired_assignments_grant_nothing_even_from_a_warm_cache(
-    in_alpha, lab, make_user, tenant_a, grant, assign, monkeypatch
+    in_a, lab, make_user, tenant_a, grant, assign, monkeypatch
 ):
     role = RoleFactory()
     grant(role, "lab.sample:read")
@@ -163,7 +161,7 @@ def test_expired_assignments_grant_nothing_even_from_a_warm_cache(
     assert not access.has_permission(user, "lab.sample", "read")
 
 
-def test_owner_has_every_permission_and_a_non_member_none(in_alpha, make_user, tenant_a):
+def test_owner_has_every_permission_and_a_non_member_none(in_a, make_user, tenant_a):
     from rbac.models import RoleAssignment
 
     owner = make_user(tenant=tenant_a, role="owner")
@@ -177,9 +175,7 @@ def test_owner_has_every_permission_and_a_non_member_none(in_alpha, make_user, t
     assert access.explain(outsider, "catalog.product", "read")["reason"] == "not_a_member"
 
 
-def test_a_warm_check_costs_no_database_query(
-    in_alpha, make_user, tenant_a, django_assert_num_queries
-):
+def test_a_warm_check_costs_no_database_query(in_a, make_user, tenant_a, django_assert_num_queries):
     user = make_user(tenant=tenant_a, role="manager")
     assert access.has_permission(user, "catalog.product", "update")
     with django_assert_num_queries(0):
@@ -188,7 +184,7 @@ def test_a_warm_check_costs_no_database_query(
         assert access.field_access(user, "catalog.product", "read") is None
 
 
-def test_a_cold_check_costs_four_queries(in_alpha, make_user, tenant_a):
+def test_a_cold_check_costs_four_queries(in_a, make_user, tenant_a):
     from django.core.cache import cache
     from django.test.utils import CaptureQueriesContext
 
@@ -203,7 +199,7 @@ def test_a_cold_check_costs_four_queries(in_alpha, make_user, tenant_a):
     assert "accounts_user" not in selects[0]
 
 
-def test_revoking_a_grant_takes_effect_on_the_next_check(in_alpha, make_user, tenant_a):
+def test_revoking_a_grant_takes_effect_on_the_next_check(in_a, make_user, tenant_a):
     user = make_user(tenant=tenant_a, role="manager")
     assert access.has_permission(user, "catalog.product", "update")
     rp = RolePermission.objects.get(
@@ -216,7 +212,7 @@ def test_revoking_a_grant_takes_effect_on_the_next_check(in_alpha, make_user, te
 
 
 def test_assignment_changes_invalidate_only_that_users_cache(
-    in_alpha, lab, make_user, tenant_a, grant, assign, django_assert_num_queries
+    in_a, lab, make_user, tenant_a, grant, assign, django_assert_num_queries
 ):
     role = RoleFactory()
     grant(role, "lab.sample:approve")
@@ -231,10 +227,8 @@ def test_assignment_changes_invalidate_only_that_users_cache(
     assert not access.has_permission(alice, "lab.sample", "approve")
 
 
-def test_membership_role_change_and_role_edits_invalidate(
-    in_alpha, make_user, tenant_a, lab, grant
-):
-    from tenants.services import membership_set
+def test_membership_role_change_and_role_edits_invalidate(in_a, make_user, tenant_a, lab, grant):
+    from accounts.services import membership_set
 
     user = make_user(tenant=tenant_a, role="member")
     assert not access.has_permission(user, "catalog.product", "update")
@@ -254,7 +248,7 @@ def test_membership_role_change_and_role_edits_invalidate(
     assert not access.has_permission(user, "lab.sample", "approve")
 
 
-def test_role_cycles_are_rejected(in_alpha):
+def test_role_cycles_are_rejected(in_a):
     a = RoleFactory()
     b = RoleFactory(parent=a)
     c = RoleFactory(parent=b)
@@ -270,7 +264,7 @@ def test_role_cycles_are_rejected(in_alpha):
         services.role_update(actor=None, role=Role.objects.get(name="admin"), data={"name": "boss"})
 
 
-def test_no_one_hands_out_what_they_do_not_hold(in_alpha, make_user, tenant_a, grant, assign):
+def test_no_one_hands_out_what_they_do_not_hold(in_a, make_user, tenant_a, grant, assign):
     delegate = RoleFactory(name="role-editor")
     grant(delegate, "rbac.role:update")
     grant(delegate, "rbac.assignment:create")
@@ -297,7 +291,7 @@ def test_no_one_hands_out_what_they_do_not_hold(in_alpha, make_user, tenant_a, g
     services.role_permission_grant(actor=manager, role=RoleFactory(), permission=update)
 
 
-def test_every_change_is_audited(in_alpha, make_user, tenant_a, lab, grant, assign):
+def test_every_change_is_audited(in_a, make_user, tenant_a, lab, grant, assign):
     actor = make_user(tenant=tenant_a, role="owner")
     role = services.role_create(actor=actor, name="auditors")
     services.role_update(actor=actor, role=role, data={"description": "They audit."})
@@ -324,7 +318,7 @@ def test_every_change_is_audited(in_alpha, make_user, tenant_a, lab, grant, assi
 
 def test_a_role_in_one_tenant_grants_nothing_in_another(tenant_a, tenant_b, make_user):
     user = make_user(tenant=tenant_a, role="admin")
-    from tenants.services import membership_set
+    from accounts.services import membership_set
 
     membership_set(user=user, tenant=tenant_b, role="member")
     with schema_context(tenant_a.schema_name):
@@ -340,7 +334,7 @@ def test_a_role_in_one_tenant_grants_nothing_in_another(tenant_a, tenant_b, make
     assert connection.schema_name == "public"
 
 
-def test_object_permissions_for_single_objects(in_alpha, make_user, tenant_a):
+def test_object_permissions_for_single_objects(in_a, make_user, tenant_a):
     member = make_user(tenant=tenant_a, role="member")
     mine, other = RoleFactory(), RoleFactory()
     assert not access.has_permission(member, "rbac.role", "read", obj=mine)
@@ -355,7 +349,7 @@ def test_object_permissions_for_single_objects(in_alpha, make_user, tenant_a):
     assert not access.has_permission(member, "rbac.role", "read", obj=mine)
 
 
-def test_conditions_are_met_by_the_objects_own_fields(in_alpha, make_user, tenant_a, grant, assign):
+def test_conditions_are_met_by_the_objects_own_fields(in_a, make_user, tenant_a, grant, assign):
     role = RoleFactory()
     grant(role, "rbac.role:update", conditions={"description": "editable"})
     user = make_user(tenant=tenant_a)
@@ -367,7 +361,7 @@ def test_conditions_are_met_by_the_objects_own_fields(in_alpha, make_user, tenan
 
 
 def test_a_new_tenant_gets_default_roles_and_its_owner_everything():
-    from tenants.services import tenant_create
+    from accounts.services import tenant_create
 
     tenant = tenant_create(
         slug="delta-co", name="Delta", domain="delta.localhost", owner_email="boss@delta.test"
@@ -380,7 +374,7 @@ def test_a_new_tenant_gets_default_roles_and_its_owner_everything():
         assert AuditEntry.objects.filter(action="rbac.sync").count() == 1
 
 
-def test_deactivated_permissions_and_resources_grant_nothing(in_alpha, make_user, tenant_a):
+def test_deactivated_permissions_and_resources_grant_nothing(in_a, make_user, tenant_a):
     manager = make_user(tenant=tenant_a, role="manager")
     permission = Permission.objects.get(resource__name="catalog.product", action="update")
     assert access.has_permission(manager, "catalog.product", "update")

@@ -389,7 +389,7 @@ def test_tenant_isolation(as_owner, owner, tenant_a, tenant_b, auth_client, clie
     client_b.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     _error(client_b.get(f"{API}roles/"), 401, "token_wrong_tenant")
 
-    from tenants.services import membership_set
+    from accounts.services import membership_set
 
     membership_set(user=owner, tenant=tenant_b, role="member")
     in_b = auth_client(owner, tenant_b)

@@ -57,7 +57,7 @@ def test_a_member_sees_only_objects_granted_to_them(tenant_a, make_user, auth_cl
 
 
 def test_object_filter_is_one_query_for_thousands_of_permitted_objects(
-    in_alpha, make_user, tenant_a, django_assert_num_queries
+    in_a, make_user, tenant_a, django_assert_num_queries
 ):
     member = make_user(tenant=tenant_a, role="member")
     roles = Role.objects.bulk_create(Role(name=f"bulk-{i}") for i in range(6000))

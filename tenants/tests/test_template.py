@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from tenants.services import tenant_create
+from accounts.services import tenant_create
 from tenants.template import template_is_current, template_schema_name, template_schema_refresh
 
 

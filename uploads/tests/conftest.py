@@ -99,12 +99,3 @@ def api(auth_client, member, tenant_a):
 @pytest.fixture
 def other_api(auth_client, other_member, tenant_a):
     return auth_client(other_member, tenant_a)
-
-
-@pytest.fixture
-def alpha_schema(tenant_a):
-    """Direct ORM use in a test happens in tenant A's schema (the API client switches itself)."""
-    from django.db import connection
-
-    connection.set_tenant(tenant_a)
-    yield tenant_a

@@ -26,7 +26,7 @@ def stored(root) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alpha_schema")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_a")]
 
 
 def test_upload_stores_the_bytes_under_a_server_made_key(api, member, local_storage):
@@ -104,8 +104,8 @@ def test_a_decompression_bomb_image_is_refused(api, local_storage):
     assert File.objects.count() == 0
 
 
-def test_the_tenant_quota_is_enforced(api, local_storage, settings):
-    settings.UPLOADS_QUOTA_BY_PLAN = {"free": len(PDF) + 10}
+def test_the_tenant_quota_is_enforced(api, local_storage, plan_limits):
+    plan_limits("free", storage_bytes=len(PDF) + 10)
     assert upload(api, PDF).status_code == 201
     response = upload(api, b"another small text file\n", name="b.txt")
 

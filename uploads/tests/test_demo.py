@@ -8,11 +8,11 @@ from uploads.models import File
 
 @pytest.mark.django_db
 def test_seed_stores_one_image_and_keeps_it(
-    alpha_schema, member, local_storage, django_capture_on_commit_callbacks
+    in_a, member, local_storage, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        first = demo.seed(tenant=alpha_schema, owner=member)
-    second = demo.seed(tenant=alpha_schema, owner=member)
+        first = demo.seed(tenant=in_a, owner=member)
+    second = demo.seed(tenant=in_a, owner=member)
 
     assert first.startswith("created demo-banner.png")
     assert second.startswith("kept demo-banner.png")

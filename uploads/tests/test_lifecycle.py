@@ -11,7 +11,7 @@ from uploads.models import File
 from uploads.tasks import abort_abandoned_uploads, delete_expired_files
 from uploads.tests.factories import FileFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alpha_schema")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_a")]
 
 
 def _stored(root, file):

@@ -17,7 +17,7 @@ from uploads.tests.factories import PDF, png_bytes
 URL = "/api/v1/files/"
 MiB = 1024 * 1024
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alpha_schema")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_a")]
 
 
 def upload(client, data: bytes, name="file.bin", **form):
@@ -222,8 +222,8 @@ def test_completing_without_parts_is_refused(api, s3_storage):
     assert response.json()["error"]["code"] == "no_parts"
 
 
-def test_the_quota_counts_reserved_multipart_uploads(api, s3_storage, settings):
-    settings.UPLOADS_QUOTA_BY_PLAN = {"free": 20 * MiB}
+def test_the_quota_counts_reserved_multipart_uploads(api, s3_storage, plan_limits):
+    plan_limits("free", storage_bytes=20 * MiB)
     _multipart(api, b"x" * (15 * MiB), content_type="video/mp4")
     response = api.post(
         f"{URL}uploads/", {"name": "b", "size": 6 * MiB, "content_type": "video/mp4"}, format="json"

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from config.jobs import live_workers, queue_lengths, recent_failures
+from core.jobs import live_workers, queue_lengths, recent_failures
 
 
 class Command(BaseCommand):

@@ -8,8 +8,6 @@ from datetime import timedelta
 from functools import partial
 
 import pyotp
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core import signing
@@ -44,10 +42,16 @@ from accounts.errors import (
     WrongTenantToken,
 )
 from accounts.models import OneTimeToken, RecoveryCode, SecurityEvent, Session, TotpDevice, User
-from accounts.sessions import remember_active, remember_revoked, session_group_name
+from accounts.services.memberships import (  # noqa: F401 (public names of accounts.services)
+    membership_admit,
+    membership_remove,
+    membership_set,
+)
+from accounts.services.workspaces import tenant_create, tenant_signup  # noqa: F401
+from accounts.sessions import remember_active, remember_revoked
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM, SessionRefreshToken, tokens_for_session
+from core import realtime
 from notifications.services import email_send, notify
-from tenants.services import membership_admit
 
 Kind = SecurityEvent.Kind
 MFA_SALT = "accounts.mfa-login"
@@ -256,13 +260,11 @@ def session_start(
 
 
 def _notify_revoked(sessions: list[tuple]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     for session_id, schema_name in sessions:
-        group = session_group_name(schema_name=schema_name, session_id=session_id)
-        async_to_sync(layer.group_send)(
-            group, {"type": "session.revoked", "session_id": str(session_id)}
+        realtime.send_event(
+            realtime.session_group(schema_name, session_id),
+            handler=realtime.SESSION_REVOKED,
+            extra={"session_id": str(session_id)},
         )
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from channels.layers import BaseChannelLayer
 
-from chat import realtime
+from core import realtime
 
 
 def test_group_names_carry_the_schema_and_fit_the_channel_layer_limit():
@@ -14,6 +14,7 @@ def test_group_names_carry_the_schema_and_fit_the_channel_layer_limit():
         realtime.room_group(schema, 2**62),
         realtime.user_group(schema, user_id),
         realtime.presence_group(schema, str(user_id)),
+        realtime.session_group(schema, user_id),
     ]
     layer = BaseChannelLayer()
     for name in names:

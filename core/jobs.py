@@ -24,14 +24,14 @@ def queue_lengths() -> dict[str, int]:
 
 
 def live_workers(timeout: float = 1.0) -> list[str]:
-    from config.celery import app
+    from celery import current_app as app
 
     replies = app.control.ping(timeout=timeout) or []
     return sorted(name for reply in replies for name in reply)
 
 
 def broker_reachable() -> None:
-    from config.celery import app
+    from celery import current_app as app
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)

@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from accounts.services import membership_set, tenant_create
 from tenants.models import Membership, Tenant
-from tenants.services import membership_set, public_tenant_ensure, tenant_create
+from tenants.services import public_tenant_ensure
 
 PROJECT_TENANT_APPS = [app for app in settings.TENANT_APPS if "." not in app and app != "guardian"]
 

@@ -4,8 +4,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import DomainError
-from tenants.services import tenant_create
+from accounts.services import tenant_create
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

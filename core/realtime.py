@@ -1,0 +1,105 @@
+"""The one path real-time events take to websocket connections (channel-layer groups).
+
+Group names carry the tenant schema, so no event crosses tenants:
+- ``{schema}.r.{room_id}``: connections that joined a chat room.
+- ``{schema}.u.{user_id hex}``: every open connection of a user in that tenant.
+- ``{schema}.p.{user_id hex}``: connections subscribed to a user's presence.
+- ``{schema}.as.{session_id hex}``: the connections of one sign-in session (revocation).
+
+(Short on purpose: a group name has at most 100 characters and a schema name up to 63.)
+
+Every push goes through :func:`send_event` (sync callers: services, tasks) or
+:func:`send_event_async` (consumers), and writes push with :func:`send_event_on_commit` so a
+rolled-back change never reaches a client::
+
+    from core import realtime
+
+    realtime.send_event_on_commit(
+        realtime.user_group(schema, user.pk), {"type": "notification", "id": 7}
+    )
+
+``event`` is the JSON-serialisable frame the connection forwards unchanged (it carries a "type");
+``handler`` names the consumer method that receives it ("chat.event", "user.event",
+"session.revoked"). Sending does nothing when nobody listens.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+CHAT_EVENT = "chat.event"
+USER_EVENT = "user.event"
+SESSION_REVOKED = "session.revoked"
+
+
+def room_group(schema_name: str, room_id: int) -> str:
+    return f"{schema_name}.r.{int(room_id)}"
+
+
+def user_group(schema_name: str, user_id) -> str:
+    return f"{schema_name}.u.{UUID(str(user_id)).hex}"
+
+
+def presence_group(schema_name: str, user_id) -> str:
+    return f"{schema_name}.p.{UUID(str(user_id)).hex}"
+
+
+def session_group(schema_name: str, session_id) -> str:
+    """The group that hears about one session's revocation (63 + 4 + 32 characters at most)."""
+    return f"{schema_name}.as.{UUID(str(session_id)).hex}"
+
+
+def current_schema() -> str:
+    return connection.schema_name
+
+
+def _message(event: dict[str, Any] | None, handler: str, extra: dict | None) -> dict:
+    message: dict[str, Any] = {"type": handler}
+    if event is not None:
+        message["event"] = event
+    if extra:
+        message.update(extra)
+    return message
+
+
+def send_event(
+    group: str,
+    event: dict[str, Any] | None = None,
+    *,
+    handler: str = CHAT_EVENT,
+    extra: dict | None = None,
+) -> None:
+    """Delivers event to every connection in group (synchronous callers)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, _message(event, handler, extra))
+
+
+async def send_event_async(
+    group: str,
+    event: dict[str, Any] | None = None,
+    *,
+    handler: str = CHAT_EVENT,
+    extra: dict | None = None,
+) -> None:
+    """send_event for code already running on the event loop (consumers)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, _message(event, handler, extra))
+
+
+def send_event_on_commit(
+    group: str,
+    event: dict[str, Any] | None = None,
+    *,
+    handler: str = CHAT_EVENT,
+    extra: dict | None = None,
+) -> None:
+    """send_event once the surrounding transaction commits (at once outside a transaction)."""
+    transaction.on_commit(partial(send_event, group, event, handler=handler, extra=extra))
