@@ -45,11 +45,11 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # Shared apps live in the public schema; tenant apps get their own tables in every tenant schema.
 # contenttypes, auth and admin are in both lists so that permissions, guardian's object
 # permissions and admin log entries in a tenant reference that tenant's own content types.
-# "tenants" precedes "django_tenants" so its create_tenant command replaces the library's.
+# "accounts" precedes "django_tenants" so its create_tenant command replaces the library's.
 SHARED_APPS = [
     "tenants",
-    "django_tenants",
     "accounts",
+    "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.admin",
