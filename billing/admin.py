@@ -8,22 +8,14 @@ from django.core.exceptions import ValidationError
 
 from billing import services
 from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
+from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows mirror Stripe; they change through services and webhooks, not by hand."""
 
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)
@@ -87,15 +79,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{replayed} events queued again.", messages.SUCCESS)
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
     extra = 0
-    can_delete = False
     fields = ["stripe_id", "amount", "status", "reason", "created_by", "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
@@ -173,6 +161,7 @@ class RefundAdmin(admin.ModelAdmin):
     raw_id_fields = ["payment"]
     search_fields = ["stripe_id", "payment__stripe_id"]
 
+    # Refunds are made (on Stripe) from this form; once made they only change by webhook.
     def has_change_permission(self, request, obj=None):
         return False
 

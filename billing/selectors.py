@@ -1,8 +1,10 @@
 """Reads of the billing app: the tenant's current subscription, its plan and the plan's limits."""
 
 from django.db import connection
+from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
+from billing import permissions
 from billing.models import Customer, Payment, Subscription, WebhookEvent
 from tenants.plans import FREE, plan_table
 
@@ -69,15 +71,31 @@ def webhook_events(*, status: str | None = None):
     return events.filter(status=status) if status else events
 
 
+def is_workspace_schema(schema: str) -> bool:
+    """Whether a workspace (not the public schema) has this schema name."""
+    from tenants.models import Tenant
+
+    return Tenant.objects.filter(schema_name=schema).exclude(schema_name="public").exists()
+
+
 def current_schema() -> str:
     return connection.schema_name
 
 
-def payments():
-    return Payment.objects.select_related("order").prefetch_related("refunds")
+def payments_visible_to(user) -> QuerySet[Payment]:
+    """Every payment for users granted billing.payment:read, otherwise those of the user's own
+    orders."""
+    payments = Payment.objects.select_related("order").prefetch_related("refunds")
+    if not permissions.can_read_all_payments(user):
+        payments = payments.filter(order__customer=user)
+    return payments
 
 
-def order_for_payment(*, order_id: int):
+def order_payable_by(*, user, order_id: int):
+    """The order if it exists and the user may pay for it (see permissions.may_pay_for)."""
     from orders.models import Order
 
-    return Order.objects.filter(pk=order_id).first()
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or not permissions.may_pay_for(user=user, order=order):
+        return None
+    return order

@@ -4,16 +4,17 @@ from celery import shared_task
 
 from billing import services
 from billing.models import WebhookEvent
+from core.tasks import is_final_attempt, retry_later, retry_policy
 
 
-@shared_task(bind=True, name="billing.webhook_process")
+@shared_task(bind=True, name="billing.webhook_process", **retry_policy())
 def webhook_process(self, event_pk: int) -> str:
     """Applies one stored event; a failure (an object not committed yet, Stripe unreachable) is
-    retried with exponential backoff (max_retries from CELERY_TASK_ANNOTATIONS) and stays visible
-    in the admin once retries run out."""
+    retried with the platform's backoff and stays visible in the admin as failed once retries
+    run out. The failure is recorded on the row, not raised, so the retry is decided here."""
     event = services.webhook_event_process(event_pk=event_pk)
-    if event.status == WebhookEvent.Status.FAILED and self.request.retries < self.max_retries:
-        raise self.retry(countdown=min(5 * 2**self.request.retries, 600))
+    if event.status == WebhookEvent.Status.FAILED and not is_final_attempt(self):
+        retry_later(self)
     return event.status
 
 

@@ -14,12 +14,12 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
 from billing.models import Payment
+from billing.permissions import PaymentPermission
 from billing.serializers import (
     PaymentConfirmSerializer,
     PaymentCreatedSerializer,
@@ -34,18 +34,11 @@ from billing.serializers import (
     SubscriptionStateSerializer,
 )
 from core.errors import NotFound, error_response
-from core.pagination import DefaultCursorPagination
-from rbac import access
+from core.pagination import cursor_pagination
 from rbac.permissions import HasRBACPermission
 from tenants.plans import plan_limit
 
 logger = logging.getLogger(__name__)
-
-
-def _known_schema(schema: str) -> bool:
-    from tenants.models import Tenant
-
-    return Tenant.objects.filter(schema_name=schema).exclude(schema_name="public").exists()
 
 
 @extend_schema(exclude=True)
@@ -79,7 +72,7 @@ def stripe_webhook(request):
     named = services.event_tenant(event)
     here = connection.schema_name
     if here == get_public_schema_name():
-        if not named or not _known_schema(named):
+        if not named or not selectors.is_workspace_schema(named):
             # Not ours (created outside the platform): acknowledged so Stripe stops sending it.
             logger.info("Stripe event %s names no workspace; ignored", event["id"])
             return JsonResponse({"received": True, "stored": False})
@@ -176,26 +169,18 @@ class SubscriptionResumeView(APIView):
 
 
 # --- Order payments -------------------------------------------------------------------------
-def _may(request, action: str) -> bool:
-    return access.has_permission(request.user, "billing.payment", action, {})
-
-
 class OrderPaymentView(APIView):
     """POST: a PaymentIntent for one of the caller's orders (amount from the server's total);
     answers the payment and the client secret for Stripe.js."""
 
     @extend_schema(request=None, responses={201: PaymentCreatedSerializer})
     def post(self, request, order_id: int):
-        order = selectors.order_for_payment(order_id=order_id)
-        if order is None or (order.customer_id != request.user.pk and not _may(request, "create")):
+        order = selectors.order_payable_by(user=request.user, order_id=order_id)
+        if order is None:
             raise NotFound("No such order.")
         payment, client_secret = services.payment_for_order(order=order)
         body = PaymentSerializer(payment).data
         return Response({**body, "client_secret": client_secret}, status=201)
-
-
-class PaymentPagination(DefaultCursorPagination):
-    ordering = ("-created_at", "-id")
 
 
 class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -203,26 +188,18 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     refund (billing.payment:refund)."""
 
     serializer_class = PaymentSerializer
-    pagination_class = PaymentPagination
+    pagination_class = cursor_pagination(("-created_at", "-id"), name="PaymentPagination")
+    permission_classes = [PaymentPermission]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        payments = selectors.payments()
-        if not _may(self.request, "read"):
-            payments = payments.filter(order__customer=self.request.user)
-        return payments
-
-    def _own_or(self, action: str):
-        payment = self.get_object()
-        if payment.order.customer_id != self.request.user.pk and not _may(self.request, action):
-            raise PermissionDenied()
-        return payment
+        return selectors.payments_visible_to(self.request.user)
 
     @extend_schema(request=PaymentConfirmSerializer, responses=PaymentSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        payment = self._own_or("create")
+        payment = self.get_object()
         serializer = PaymentConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payment = services.payment_confirm(payment=payment, **serializer.validated_data)
@@ -231,15 +208,13 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=PaymentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        payment = self._own_or("create")
+        payment = self.get_object()
         return Response(PaymentSerializer(services.payment_cancel(payment=payment)).data)
 
     @extend_schema(request=RefundCreateSerializer, responses={201: RefundSerializer})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         payment = self.get_object()
-        if not _may(request, "refund"):
-            raise PermissionDenied()
         serializer = RefundCreateSerializer(data=request.data, context={"payment": payment})
         serializer.is_valid(raise_exception=True)
         refund = services.refund_create(

@@ -5,9 +5,14 @@ who may manage other people's files (managers and above: update and delete); own
 everything with their own files, and members may read and download the public ones.
 """
 
+from django.core import signing
+from django.db import connection
 from rest_framework.permissions import BasePermission
 
 from rbac import access
+from tenants.models import Membership
+from uploads import storage
+from uploads.errors import LinkExpired, LinkInvalid
 from uploads.models import File
 
 READ = "read"
@@ -24,6 +29,15 @@ def is_member(*, user, tenant, action: str = "read") -> bool:
     return access.has_permission(user, "files.file", action)
 
 
+def sees_workspace_usage(*, user, tenant) -> bool:
+    """Whether the user sees the whole workspace's storage usage and quota (its owners and
+    admins); everyone sees their own."""
+    role = (
+        Membership.objects.filter(user=user, tenant=tenant).values_list("role", flat=True).first()
+    )
+    return role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
 def can(*, user, file: File, action: str) -> bool:
     if file.owner_id == user.id:
         return True
@@ -32,6 +46,24 @@ def can(*, user, file: File, action: str) -> bool:
     if action in (UPDATE, DELETE):
         return access.has_permission(user, "files.file", action)
     return False
+
+
+def blob_link_payload(token: str) -> dict:
+    """What a signed download link grants (key "k", name "n", type "t", expiry "e").
+
+    The link is the permission: it was issued after a permission check, carries a valid
+    signature, names a key of this tenant and has not expired; otherwise LinkInvalid or
+    LinkExpired.
+    """
+    try:
+        payload, expired = storage.read_blob_token(token)
+    except signing.BadSignature as exc:
+        raise LinkInvalid() from exc
+    if not payload["k"].startswith(f"{connection.schema_name}/"):
+        raise LinkInvalid()
+    if expired:
+        raise LinkExpired()
+    return payload
 
 
 class FilePermission(BasePermission):

@@ -1,4 +1,5 @@
-"""Reads of the uploads app: what a user may see, usage and quota, multipart progress."""
+"""Reads of the uploads app: what a user may see, download links, usage and quota, multipart
+progress."""
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
@@ -7,7 +8,8 @@ from django.utils import timezone
 
 from rbac import access
 from tenants.plans import plan_limit
-from uploads import storage
+from uploads import permissions, storage
+from uploads.errors import FileNotFound, FileNotReady
 from uploads.models import File
 
 
@@ -52,6 +54,27 @@ def file_get(*, user, file_id) -> File | None:
     return files_visible_to(user=user).filter(pk=file_id).first()
 
 
+def download_link(*, file: File, variant: str) -> dict:
+    """{"url", "expires_at", "content_type"} of the bytes of a ready file ("original") or of one
+    of its variants: permanent for public files, short-lived and signed otherwise. On disk
+    storage the url is a path on the tenant's host."""
+    if file.status != File.Status.READY:
+        raise FileNotReady(f"The file is {file.status}.")
+    if variant == "original":
+        key, content_type, name = file.key, file.content_type, file.original_name
+    else:
+        if variant not in file.variants:
+            raise FileNotFound(f'This file has no "{variant}" variant.')
+        key, content_type = file.variants[variant]["key"], "image/webp"
+        name = f"{file.original_name.rsplit('.', 1)[0]}-{variant}.webp"
+    if not file.is_private:
+        url = storage.public_url(key, filename=name, content_type=content_type)
+        expires_at = None
+    else:
+        url, expires_at = storage.signed_url(key, filename=name, content_type=content_type)
+    return {"url": url, "expires_at": expires_at, "content_type": content_type}
+
+
 def _usage(files: QuerySet[File]) -> dict:
     live = files.exclude(status=File.Status.DELETED)
     totals = live.aggregate(
@@ -73,6 +96,14 @@ def user_usage(*, user) -> dict:
 
 def tenant_usage() -> dict:
     return _usage(File.objects.all())
+
+
+def usage_visible_to(*, user, tenant) -> dict:
+    """The caller's storage usage, and the workspace's with its quota for those who may see it."""
+    usage = {"user": user_usage(user=user)}
+    if permissions.sees_workspace_usage(user=user, tenant=tenant):
+        usage["tenant"] = {**tenant_usage(), "quota_bytes": tenant_quota_bytes()}
+    return usage
 
 
 def tenant_used_bytes() -> int:

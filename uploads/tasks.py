@@ -1,28 +1,27 @@
 """Background work of the uploads app: image processing, verification of direct uploads, and
 the periodic clean-ups (per tenant, see uploads/schedules.py; also `manage.py uploads_cleanup`)."""
 
-import logging
-
 from celery import shared_task
 
+from core.tasks import is_final_attempt, retry_later, retry_policy
 from uploads import services
 from uploads.errors import ProcessingRetryable
-
-logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
 
 
 def _retry_or_fail(task, file_id: str, exc: ProcessingRetryable) -> None:
-    if task.request.retries >= MAX_RETRIES:
+    """Retries with the platform's backoff; after the last attempt the file is marked failed
+    (it would otherwise stay "processing" for ever)."""
+    if is_final_attempt(task):
         services.file_mark_failed(
-            file_id=file_id, error=f"Gave up after {MAX_RETRIES + 1} attempts: {exc}"
+            file_id=file_id, error=f"Gave up after {task.request.retries + 1} attempts: {exc}"
         )
         return
-    raise task.retry(exc=exc, countdown=10 * 2**task.request.retries)
+    retry_later(task, exc=exc)
 
 
-@shared_task(bind=True, name="uploads.process_image", max_retries=MAX_RETRIES)
+@shared_task(bind=True, name="uploads.process_image", **retry_policy(max_retries=MAX_RETRIES))
 def process_image(self, file_id: str) -> str | None:
     """Strip EXIF, make the WebP and the thumbnail; the file becomes ready (or failed)."""
     try:
@@ -32,7 +31,7 @@ def process_image(self, file_id: str) -> str | None:
     return file.status if file else None
 
 
-@shared_task(bind=True, name="uploads.verify_upload", max_retries=MAX_RETRIES)
+@shared_task(bind=True, name="uploads.verify_upload", **retry_policy(max_retries=MAX_RETRIES))
 def verify_upload(self, file_id: str) -> str | None:
     """Check, hash and deduplicate a file uploaded straight to S3."""
     try:

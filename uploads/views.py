@@ -2,8 +2,6 @@
 direct-to-S3 multipart uploads, and the signed-link endpoint serving files from local disk."""
 
 from django.conf import settings
-from django.core import signing
-from django.db import connection
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -13,18 +11,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import DomainError, error_body
-from tenants.models import Membership
+from core.errors import error_body
+from core.pagination import paginated_response
 from uploads import permissions, selectors, services, storage
-from uploads.errors import (
-    FileNotFound,
-    FileNotReady,
-    FileTooLarge,
-    LinkExpired,
-    LinkInvalid,
-    UploadRejected,
-)
-from uploads.handlers import HashingUploadHandler, OversizedUpload
+from uploads.errors import FileNotFound
+from uploads.handlers import HashingUploadHandler
 from uploads.models import File
 from uploads.serializers import (
     DownloadQuerySerializer,
@@ -35,7 +26,6 @@ from uploads.serializers import (
     MultipartInitiateSerializer,
     UploadOptionsSerializer,
 )
-from uploads.validation import human_size
 
 
 class FileViewSet(viewsets.GenericViewSet):
@@ -65,9 +55,13 @@ class FileViewSet(viewsets.GenericViewSet):
     def list(self, request):
         query = FileListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        files = selectors.file_list(user=request.user, **query.validated_data)
-        page = self.paginate_queryset(files)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=FileSerializer,
+            queryset=selectors.file_list(user=request.user, **query.validated_data),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request={"multipart/form-data": dict}, responses={201: FileSerializer})
     def create(self, request):
@@ -77,75 +71,47 @@ class FileViewSet(viewsets.GenericViewSet):
         single = request.FILES.getlist("file")
         many = request.FILES.getlist("files")
         options = UploadOptionsSerializer(data=request.data)
-        uploads = single + many
         try:
             options.is_valid(raise_exception=True)
-            if bool(single) == bool(many) or len(single) > 1:
-                raise UploadRejected(
-                    'Send one file in the field "file", or several in the field "files".',
-                    code="invalid",
-                )
-            if len(many) > settings.UPLOADS_MAX_FILES_PER_REQUEST:
-                raise UploadRejected(
-                    f"At most {settings.UPLOADS_MAX_FILES_PER_REQUEST} files per request.",
-                    code="too_many_files",
-                )
-            kwargs = {
-                "owner": request.user,
-                "is_private": options.validated_data["is_private"],
-                "tags": options.validated_data.get("tags"),
-                "expires_at": options.expires_at(),
-            }
-            if single:
-                file, created = self._upload_one(single[0], limit, kwargs)
-                data = {**self.get_serializer(file).data, "duplicate": not created}
-                return Response(data, status=201 if created else 200)
-            results = [self._upload_result(uploaded, limit, kwargs) for uploaded in many]
+            results = services.files_upload(
+                owner=request.user,
+                single=single,
+                many=many,
+                is_private=options.validated_data["is_private"],
+                tags=options.validated_data.get("tags"),
+                expires_at=options.expires_at(),
+            )
         finally:
-            for uploaded in uploads:
+            for uploaded in single + many:
                 uploaded.close()  # removes the temporary file
-        succeeded = sum(1 for r in results if r["ok"])
+        if results.single:
+            [outcome] = results.outcomes
+            data = {**self.get_serializer(outcome.file).data, "duplicate": not outcome.created}
+            return Response(data, status=201 if outcome.created else 200)
         return Response(
             {
-                "total": len(results),
-                "succeeded": succeeded,
-                "failed": len(results) - succeeded,
-                "results": results,
+                "total": len(results.outcomes),
+                "succeeded": results.succeeded,
+                "failed": results.failed,
+                "results": [self._outcome_body(outcome) for outcome in results.outcomes],
             }
         )
 
-    def _upload_one(self, uploaded, limit: int, kwargs: dict) -> tuple[File, bool]:
-        if isinstance(uploaded, OversizedUpload):
-            raise FileTooLarge(f"The file is larger than the limit of {human_size(limit)}.")
-        return services.file_upload(uploaded=uploaded, **kwargs)
-
-    def _upload_result(self, uploaded, limit: int, kwargs: dict) -> dict:
-        try:
-            file, created = self._upload_one(uploaded, limit, kwargs)
-        except DomainError as exc:
-            return {"name": uploaded.name, "ok": False, **error_body(exc.code, exc.message)}
+    def _outcome_body(self, outcome: services.UploadOutcome) -> dict:
+        if outcome.error is not None:
+            error = error_body(outcome.error.code, outcome.error.message)
+            return {"name": outcome.name, "ok": False, **error}
         return {
-            "name": uploaded.name,
+            "name": outcome.name,
             "ok": True,
-            "duplicate": not created,
-            "file": self.get_serializer(file).data,
+            "duplicate": not outcome.created,
+            "file": self.get_serializer(outcome.file).data,
         }
 
     @action(detail=False, methods=["get"])
     def usage(self, request):
         """Storage used by the caller; the whole workspace's too for its owners and admins."""
-        data = {"user": selectors.user_usage(user=request.user)}
-        role = (
-            Membership.objects.filter(user=request.user, tenant=request.tenant)
-            .values_list("role", flat=True)
-            .first()
-        )
-        if role in (Membership.Role.OWNER, Membership.Role.ADMIN):
-            data["tenant"] = {
-                **selectors.tenant_usage(),
-                "quota_bytes": selectors.tenant_quota_bytes(),
-            }
-        return Response(data)
+        return Response(selectors.usage_visible_to(user=request.user, tenant=request.tenant))
 
     # --- One file -----------------------------------------------------------------------
 
@@ -178,24 +144,10 @@ class FileViewSet(viewsets.GenericViewSet):
         file = self.get_object()
         query = DownloadQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if file.status != File.Status.READY:
-            raise FileNotReady(f"The file is {file.status}.")
-        variant = query.validated_data["variant"]
-        if variant == "original":
-            key, content_type, name = file.key, file.content_type, file.original_name
-        else:
-            if variant not in file.variants:
-                raise FileNotFound(f'This file has no "{variant}" variant.')
-            key, content_type = file.variants[variant]["key"], "image/webp"
-            name = f"{file.original_name.rsplit('.', 1)[0]}-{variant}.webp"
-        if not file.is_private:
-            url = storage.public_url(key, filename=name, content_type=content_type)
-            expires_at = None
-        else:
-            url, expires_at = storage.signed_url(key, filename=name, content_type=content_type)
-        if url.startswith("/"):
-            url = request.build_absolute_uri(url)
-        return Response({"url": url, "expires_at": expires_at, "content_type": content_type})
+        link = selectors.download_link(file=file, variant=query.validated_data["variant"])
+        if link["url"].startswith("/"):  # disk storage: served by BlobView on this host
+            link["url"] = request.build_absolute_uri(link["url"])
+        return Response(link)
 
     # --- Direct-to-S3 multipart uploads -------------------------------------------------
 
@@ -271,15 +223,8 @@ class BlobView(APIView):
         backend = storage.file_storage()
         if storage.is_s3(backend):
             raise FileNotFound()
-        try:
-            payload, expired = storage.read_blob_token(token)
-        except signing.BadSignature as exc:
-            raise LinkInvalid() from exc
+        payload = permissions.blob_link_payload(token)
         key = payload["k"]
-        if not key.startswith(f"{connection.schema_name}/"):
-            raise LinkInvalid()
-        if expired:
-            raise LinkExpired()
         if not backend.exists(key):
             raise FileNotFound()
         content_type = payload["t"]

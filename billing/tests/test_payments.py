@@ -10,6 +10,7 @@ from django.test import Client
 from billing import services
 from billing.models import Payment, Refund, WebhookEvent
 from billing.tasks import webhook_process
+from billing.tests.factories import PaymentFactory
 from orders.models import Order
 from orders.tests.factories import OrderFactory, line
 
@@ -136,7 +137,10 @@ def test_a_declined_card_fails_the_order_payment(stripe_api, buyer_api, order):
     assert response.json()["error"]["code"] == "payment_declined"
     order.refresh_from_db()
     assert order.payment_status == "failed"
-    assert Payment.objects.get().last_error == "Your card was declined."
+    assert order.status == "pending"  # the customer may try another card
+    payment = Payment.objects.get()
+    assert (payment.last_error, payment.amount_received) == ("Your card was declined.", 0)
+    assert not Refund.objects.exists()
 
 
 def test_cancel_then_a_new_attempt(stripe_api, buyer_api, order):
@@ -145,6 +149,8 @@ def test_cancel_then_a_new_attempt(stripe_api, buyer_api, order):
     assert cancel.json()["status"] == "canceled"
     again = buyer_api.post(f"/api/v1/billing/payments/{payment_id}/cancel/", {}, format="json")
     assert again.status_code == 409
+    assert len(stripe_api.calls("POST", r"/v1/payment_intents/\w+/cancel")) == 1
+    assert Payment.objects.get().status == "canceled"
     second = buyer_api.post(pay_url(order), {}, format="json")
     assert second.json()["id"] != payment_id
     assert stripe_api.calls("POST", "/v1/payment_intents")[-1].idempotency_key.endswith(
@@ -182,6 +188,9 @@ def test_partial_then_full_refund(stripe_api, admin_api, paid, order):
     assert too_much.status_code == 400
     assert "amount" in too_much.json()["error"]["fields"]
     assert Refund.objects.count() == 1
+    assert len(stripe_api.calls("POST", "/v1/refunds")) == 1
+    paid.refresh_from_db()
+    assert paid.amount_refunded == 1000
 
     rest = admin_api.post(url, {}, format="json")
     assert rest.json()["amount"] == "31.99"
@@ -191,14 +200,21 @@ def test_partial_then_full_refund(stripe_api, admin_api, paid, order):
     assert (paid.amount_refunded, paid.refundable) == (4199, 0)
     nothing = admin_api.post(url, {}, format="json")
     assert nothing.status_code == 409
+    assert Refund.objects.count() == 2
+    assert len(stripe_api.calls("POST", "/v1/refunds")) == 2
 
 
 @pytest.mark.parametrize("body", [{"amount": "-1"}, {"amount": "abc"}, {"reason": "bored"}])
-def test_bad_refund_input_writes_nothing(stripe_api, admin_api, paid, body):
+def test_bad_refund_input_writes_nothing(stripe_api, admin_api, paid, order, body):
     response = admin_api.post(f"/api/v1/billing/payments/{paid.pk}/refund/", body, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert stripe_api.calls("POST", "/v1/refunds") == []
+    assert not Refund.objects.exists()
+    paid.refresh_from_db()
+    assert paid.amount_refunded == 0
+    order.refresh_from_db()
+    assert order.payment_status == "paid"
 
 
 def test_a_customer_cannot_refund_or_touch_others_orders(
@@ -206,12 +222,52 @@ def test_a_customer_cannot_refund_or_touch_others_orders(
 ):
     refused = buyer_api.post(f"/api/v1/billing/payments/{paid.pk}/refund/", {}, format="json")
     assert refused.status_code == 403
+    assert stripe_api.calls("POST", "/v1/refunds") == []
+    assert not Refund.objects.exists()
     other = auth_client(make_user(email="o@alpha.test", tenant=tenant_a), tenant_a)
     foreign = OrderFactory(customer=make_user(email="x@alpha.test"))
     assert other.post(pay_url(foreign), {}, format="json").status_code == 404
+    for verb in ("confirm", "cancel"):
+        url = f"/api/v1/billing/payments/{paid.pk}/{verb}/"
+        assert other.post(url, {"payment_method": "pm_card_visa"}, format="json").status_code == 404
+    assert len(stripe_api.calls("POST", "/v1/payment_intents")) == 1
+    assert not Payment.objects.filter(order=foreign).exists()
+    paid.refresh_from_db()
+    assert paid.status == "succeeded"
     assert other.get(f"/api/v1/billing/payments/{paid.pk}/").status_code == 404
     assert other.get("/api/v1/billing/payments/").json()["results"] == []
     assert buyer_api.get("/api/v1/billing/payments/").json()["results"][0]["id"] == paid.pk
+
+
+def test_readers_see_every_payment_but_act_on_it_only_with_the_permission(
+    stripe_api, paid, order, buyer, admin_api, auth_client, make_user, tenant_a
+):
+    manager = auth_client(
+        make_user(email="m@alpha.test", tenant=tenant_a, role="manager"), tenant_a
+    )  # billing.payment:read only
+    listed = manager.get("/api/v1/billing/payments/").json()["results"]
+    assert [p["id"] for p in listed] == [paid.pk]
+    assert manager.get(f"/api/v1/billing/payments/{paid.pk}/").status_code == 200
+    for verb, body in [
+        ("confirm", {"payment_method": "pm_card_visa"}),
+        ("cancel", {}),
+        ("refund", {}),
+    ]:
+        response = manager.post(f"/api/v1/billing/payments/{paid.pk}/{verb}/", body, format="json")
+        assert response.status_code == 403, verb
+        assert response.json()["error"]["code"] == "permission_denied"
+    second = OrderFactory(customer=buyer, total=Decimal("5.00"))
+    assert manager.post(pay_url(second), {}, format="json").status_code == 404
+    assert len(stripe_api.calls("POST", r"/v1/payment_intents/\w+/confirm")) == 1
+    assert stripe_api.calls("POST", r"/v1/payment_intents/\w+/cancel") == []
+    assert stripe_api.calls("POST", "/v1/refunds") == []
+    assert not Payment.objects.filter(order=second).exists()
+    paid.refresh_from_db()
+    assert (paid.status, paid.amount_refunded) == ("succeeded", 0)
+
+    # billing.payment:create lets staff start the payment of someone else's order.
+    assert admin_api.post(pay_url(second), {}, format="json").status_code == 201
+    assert Payment.objects.get(order=second).customer.user == buyer
 
 
 def test_payments_list_query_count_is_constant(stripe_api, admin_api, in_a, buyer):
@@ -274,14 +330,8 @@ def test_a_payment_event_before_the_payment_row_is_retried_then_applied(stripe_a
     order.refresh_from_db()
     assert order.payment_status == "pending"
 
-    Payment.objects.create(  # the request that created the intent commits
-        order=order,
-        customer=customer,
-        stripe_id=intent["id"],
-        amount=4199,
-        currency="usd",
-        status="requires_payment_method",
-        idempotency_key="k",
+    PaymentFactory(  # the request that created the intent commits
+        order=order, customer=customer, stripe_id=intent["id"], amount=4199
     )
     assert webhook_process.apply(args=[stored.pk]).get() == "processed"
     order.refresh_from_db()

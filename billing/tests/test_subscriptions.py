@@ -9,7 +9,7 @@ from accounts.services import membership_set
 from billing import selectors, services
 from billing.models import Customer, Subscription
 from tenants.errors import PlanLimitReached
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.plans import members_limit_check, plan_limit
 
 URL = "/api/v1/billing/subscription/"
@@ -55,6 +55,10 @@ def test_subscribing_creates_one_customer_and_a_trialing_subscription(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "subscription_exists"
     assert len(stripe_api.calls("POST", "/v1/customers")) == 1
+    assert len(stripe_api.calls("POST", "/v1/subscriptions")) == 1
+    with schema_context("alpha"):
+        assert Subscription.objects.get().plan == "pro"
+    assert _plan_of(tenant_a) == "pro"
     assert api.get(URL).json()["subscription"]["plan"] == "pro"
 
 
@@ -118,8 +122,13 @@ def test_cancel_at_period_end_then_resume(stripe_api, api, tenant_a):
 
     resumed = api.post("/api/v1/billing/subscription/resume/", {}, format="json")
     assert resumed.json()["subscription"]["cancel_at_period_end"] is False
+    updates = len(stripe_api.calls("POST", r"/v1/subscriptions/sub_\w+"))
     again = api.post("/api/v1/billing/subscription/resume/", {}, format="json")
     assert again.status_code == 409
+    assert len(stripe_api.calls("POST", r"/v1/subscriptions/sub_\w+")) == updates
+    with schema_context("alpha"):
+        sub = Subscription.objects.get()
+    assert (sub.status, sub.cancel_at_period_end) == ("active", False)
 
 
 def test_cancel_now_returns_the_workspace_to_the_free_plan(stripe_api, api, tenant_a):
@@ -134,6 +143,11 @@ def test_cancel_now_returns_the_workspace_to_the_free_plan(stripe_api, api, tena
     nothing = api.post("/api/v1/billing/subscription/cancel/", {}, format="json")
     assert nothing.status_code == 409
     assert nothing.json()["error"]["code"] == "no_subscription"
+    assert len(stripe_api.calls("DELETE")) == 1
+    assert stripe_api.calls("POST", r"/v1/subscriptions/sub_\w+") == []
+    with schema_context("alpha"):
+        assert Subscription.objects.get().status == "canceled"
+    assert _plan_of(tenant_a) == "free"
 
 
 @pytest.mark.parametrize(
@@ -145,7 +159,7 @@ def test_cancel_now_returns_the_workspace_to_the_free_plan(stripe_api, api, tena
         ({"plan": "pro", "trial": "maybe"}, "trial"),
     ],
 )
-def test_bad_input_is_refused_and_nothing_is_written(stripe_api, api, in_a, body, field):
+def test_bad_input_is_refused_and_nothing_is_written(stripe_api, api, in_a, tenant_a, body, field):
     response = api.post(URL, body, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
@@ -158,17 +172,25 @@ def test_bad_input_is_refused_and_nothing_is_written(stripe_api, api, in_a, body
         format="json",
     )
     assert bad_change.status_code == 400
+    assert stripe_api.requests == []
+    assert not Subscription.objects.exists()
+    assert not Customer.objects.exists()
+    assert _plan_of(tenant_a) == "free"
 
 
-def test_stripe_unreachable_gives_502_and_writes_nothing(stripe_api, api, settings, in_a):
+def test_stripe_unreachable_gives_502_and_writes_nothing(stripe_api, api, settings, in_a, tenant_a):
     settings.STRIPE_API_BASE = closed_port_url()
     response = api.post(URL, {"plan": "pro"}, format="json")
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "payment_gateway_unavailable"
     assert not Customer.objects.exists()
+    assert not Subscription.objects.exists()
     settings.STRIPE_SECRET_KEY = ""
     response = api.post(URL, {"plan": "pro"}, format="json")
     assert response.status_code == 503
+    assert not Customer.objects.exists()
+    assert not Subscription.objects.exists()
+    assert _plan_of(tenant_a) == "free"
 
 
 def test_only_owners_and_admins_manage_the_subscription(
@@ -183,6 +205,10 @@ def test_only_owners_and_admins_manage_the_subscription(
     assert manager.post(URL, {"plan": "pro"}, format="json").status_code == 403
     assert manager.post("/api/v1/billing/subscription/cancel/", {}).status_code == 403
     assert stripe_api.requests == []
+    with schema_context("alpha"):
+        assert not Customer.objects.exists()
+        assert not Subscription.objects.exists()
+    assert _plan_of(tenant_a) == "free"
 
 
 def test_tenant_isolation(stripe_api, api, auth_client, make_user, tenant_a, tenant_b, owner):
@@ -221,6 +247,7 @@ def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user
     with pytest.raises(PlanLimitReached) as refused:
         make_user(email="four@alpha.test", tenant=tenant_a)
     assert refused.value.extra == {"limit": "members", "allowed": 3, "used": 3}
+    assert Membership.objects.filter(tenant=tenant_a).count() == 3
     assert plan_limit(_fresh(tenant_a), "members") == 3
 
     api.post(URL, {"plan": "pro"}, format="json")
@@ -237,8 +264,10 @@ def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user
         services.subscription_sync(stripe_id=stripe_id)
     assert plan_limit(_fresh(tenant_a), "members") == 3
     assert _plan_of(tenant_a) == "free"
+    members = Membership.objects.filter(tenant=tenant_a).count()
     with pytest.raises(PlanLimitReached):
         make_user(email="five@alpha.test", tenant=tenant_a)
+    assert Membership.objects.filter(tenant=tenant_a).count() == members
 
 
 def test_the_storage_quota_follows_the_plan(stripe_api, api, tenant_a, plan_limits):

@@ -15,6 +15,8 @@ from billing import services
 from billing.models import Customer, Subscription, WebhookEvent
 from billing.tasks import webhook_process
 from billing.tests.conftest import SECRET_KEY, WEBHOOK_SECRET, WEBHOOK_URL
+from billing.tests.factories import CustomerFactory, WebhookEventFactory
+from core.tasks import BACKOFF_FACTOR
 
 
 def _subscription_on_stripe(stub, *, tenant="alpha", plan="pro", status=None):
@@ -36,7 +38,7 @@ def test_a_signed_event_is_stored_once_and_processed(
     stripe_api, client_a, deliver, in_a, eager_tasks, django_capture_on_commit_callbacks
 ):
     customer, sub = _subscription_on_stripe(stripe_api)
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+    CustomerFactory(stripe_id=customer["id"])
     event = stripe_api.event("customer.subscription.created", sub["id"])
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -102,6 +104,7 @@ def test_the_endpoint_needs_a_configured_secret_and_post(client_a, settings, in_
     assert response.json()["error"]["code"] == "billing_not_configured"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     assert client_a.get(WEBHOOK_URL).status_code == 405
+    assert not WebhookEvent.objects.exists()
 
 
 # --- Storing once ----------------------------------------------------------------------------
@@ -145,7 +148,7 @@ def test_ten_concurrent_deliveries_of_one_event_have_exactly_one_effect(
 ):
     customer, sub = _subscription_on_stripe(stripe_api)
     with schema_context("alpha"):
-        Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+        CustomerFactory(stripe_id=customer["id"])
     event = stripe_api.event("customer.subscription.updated", sub["id"])
     payload = json.dumps(event)
     from billing.testing import sign_payload
@@ -194,7 +197,7 @@ def test_ten_concurrent_deliveries_of_one_event_have_exactly_one_effect(
 
 def test_processing_the_same_event_again_does_nothing(stripe_api, in_a):
     customer, sub = _subscription_on_stripe(stripe_api)
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+    CustomerFactory(stripe_id=customer["id"])
     stored, _ = services.webhook_event_record(
         event=stripe_api.event("customer.subscription.created", sub["id"])
     )
@@ -217,13 +220,14 @@ def test_an_event_before_its_object_is_known_is_retried_then_applied(stripe_api,
     with mock.patch.object(webhook_process, "retry", side_effect=Retry()) as retry:
         result = webhook_process.apply(args=[stored.pk])
     assert result.state == "RETRY"
-    assert retry.call_args.kwargs["countdown"] == 5
+    # The first retry waits up to the policy's base delay (full jitter).
+    assert 0 <= retry.call_args.kwargs["countdown"] <= BACKOFF_FACTOR
     stored.refresh_from_db()
     assert stored.status == "failed"
     assert stored.last_error.startswith("Not ready: customer")
     assert not Subscription.objects.exists()
 
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])  # the request commits
+    CustomerFactory(stripe_id=customer["id"])  # the request commits
     assert webhook_process.apply(args=[stored.pk]).get() == "processed"  # the retry
     stored.refresh_from_db()
     assert (stored.status, stored.attempts, stored.last_error) == ("processed", 2, "")
@@ -232,7 +236,7 @@ def test_an_event_before_its_object_is_known_is_retried_then_applied(stripe_api,
 
 def test_a_late_event_does_not_roll_the_state_back(stripe_api, in_a):
     customer, sub = _subscription_on_stripe(stripe_api)
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+    CustomerFactory(stripe_id=customer["id"])
     created = stripe_api.event("customer.subscription.created", sub["id"])  # snapshot: active
     stripe_api.subscription_cancel({}, sub["id"])
     deleted = stripe_api.event("customer.subscription.deleted", sub["id"])
@@ -256,7 +260,7 @@ def test_the_task_gives_up_after_its_retries_and_the_event_stays_failed(stripe_a
 
 def test_stripe_outage_during_processing_is_recorded_and_retried(stripe_api, in_a, settings):
     customer, sub = _subscription_on_stripe(stripe_api)
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+    CustomerFactory(stripe_id=customer["id"])
     stored, _ = services.webhook_event_record(
         event=stripe_api.event("customer.subscription.updated", sub["id"])
     )
@@ -276,7 +280,7 @@ def _failed_event(stub):
         event=stub.event("customer.subscription.created", sub["id"])
     )
     services.webhook_event_process(event_pk=stored.pk)
-    Customer.objects.create(kind="tenant", stripe_id=customer["id"])
+    CustomerFactory(stripe_id=customer["id"])
     return WebhookEvent.objects.get(pk=stored.pk)
 
 
@@ -350,11 +354,15 @@ def test_the_public_endpoint_routes_events_to_the_workspace_in_their_metadata(
     with schema_context("beta"):
         assert not WebhookEvent.objects.exists()
     assert deliver(public_client, event, secret="whsec_forged").status_code == 400
+    with schema_context("alpha"):
+        assert WebhookEvent.objects.count() == 1
 
 
 def test_secrets_never_reach_responses_or_logs(stripe_api, client_a, deliver, in_a, caplog):
     event = stripe_api.event("customer.created", "cus_1")
     response = deliver(client_a, event, secret="whsec_forged")
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
     forged_ok = deliver(client_a, event)
     for r in (response, forged_ok):
         assert WEBHOOK_SECRET not in r.content.decode()
@@ -371,29 +379,28 @@ def test_processing_runs_on_the_high_priority_queue():
 
 
 def test_stuck_events_are_queued_again_by_the_periodic_retry(
-    stripe_api, in_a, django_capture_on_commit_callbacks, monkeypatch
+    in_a, django_capture_on_commit_callbacks, monkeypatch
 ):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from billing.models import WebhookEvent
     from billing.tasks import webhook_retry_stuck
 
     queued = []
     monkeypatch.setattr(
         "billing.tasks.webhook_process.apply_async", lambda **kw: queued.append(kw["args"][0])
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        old, _ = services.webhook_event_record(event=stripe_api.event("invoice.created", "in_old"))
-        fresh, _ = services.webhook_event_record(
-            event=stripe_api.event("invoice.created", "in_new")
-        )
-        done, _ = services.webhook_event_record(event=stripe_api.event("invoice.created", "in_ok"))
-    queued.clear()
+    old = WebhookEventFactory()
+    WebhookEventFactory()  # arrived just now: its task may still be on the way
+    done = WebhookEventFactory(status=WebhookEvent.Status.PROCESSED)
+    worn_out = WebhookEventFactory(status=WebhookEvent.Status.FAILED, attempts=20)
     an_hour_ago = timezone.now() - timedelta(hours=1)
-    WebhookEvent.objects.filter(pk__in=[old.pk, done.pk]).update(received_at=an_hour_ago)
-    WebhookEvent.objects.filter(pk=done.pk).update(status=WebhookEvent.Status.PROCESSED)
+    WebhookEvent.objects.filter(pk__in=[old.pk, done.pk, worn_out.pk]).update(
+        received_at=an_hour_ago
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_retry_stuck.apply().get() == 1
     assert queued == [old.pk]
+    assert WebhookEvent.objects.get(pk=done.pk).status == WebhookEvent.Status.PROCESSED
+    assert WebhookEvent.objects.get(pk=worn_out.pk).status == WebhookEvent.Status.FAILED

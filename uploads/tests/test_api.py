@@ -102,6 +102,7 @@ def test_a_decompression_bomb_image_is_refused(api, local_storage):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "image_too_large"
     assert File.objects.count() == 0
+    assert stored(local_storage) == []
 
 
 def test_the_tenant_quota_is_enforced(api, local_storage, plan_limits):
@@ -112,6 +113,7 @@ def test_the_tenant_quota_is_enforced(api, local_storage, plan_limits):
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "quota_exceeded"
     assert File.objects.count() == 1
+    assert stored(local_storage) == [File.objects.get().key]
 
 
 def test_several_files_get_one_result_each(api, local_storage):
@@ -159,6 +161,7 @@ def test_too_many_files_in_one_request_are_refused(api, local_storage, settings)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "too_many_files"
     assert File.objects.count() == 0
+    assert stored(local_storage) == []
 
 
 def test_images_are_processed_exif_stripped_webp_and_thumbnail(
@@ -193,7 +196,7 @@ def test_images_are_processed_exif_stripped_webp_and_thumbnail(
 def test_processing_retries_storage_errors_then_records_the_failure(
     api, local_storage, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from uploads import services
+    from uploads.services import processing
 
     calls = {"n": 0}
 
@@ -205,13 +208,17 @@ def test_processing_retries_storage_errors_then_records_the_failure(
 
     with django_capture_on_commit_callbacks(execute=False):
         file_id = upload(api, png_bytes(50, 50), name="a.png").json()["id"]
-    monkeypatch.setattr(services, "_overwrite", unreachable)
+    monkeypatch.setattr(processing, "_overwrite", unreachable)
     process_image.apply(args=[file_id])  # runs the retries in this process
 
     file = File.objects.get()
     assert file.status == File.Status.FAILED
-    assert file.attempts == 4 and calls["n"] == 4  # the first try and three retries
+    attempts = process_image.max_retries + 1  # the first try and every retry of the policy
+    assert file.attempts == attempts and calls["n"] == attempts
+    assert f"Gave up after {attempts} attempts" in file.error
     assert "storage unreachable" in file.error
+    assert file.variants == {}
+    assert stored(local_storage) == [file.key]  # no variant was left behind
 
 
 def test_a_corrupt_stored_image_fails_without_retrying(local_storage, member):
@@ -295,10 +302,13 @@ def test_owners_update_metadata(api, member, local_storage):
         timezone.now() + timedelta(hours=1) < file.expires_at < timezone.now() + timedelta(hours=3)
     )
 
+    before = (file.original_name, file.tags, file.expires_at, file.updated_at)
     bad = api.patch(f"{URL}{file.id}/", {"tags": "not-a-list"}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
     empty = api.patch(f"{URL}{file.id}/", {}, format="json")
     assert empty.status_code == 400
+    file.refresh_from_db()
+    assert (file.original_name, file.tags, file.expires_at, file.updated_at) == before
 
 
 def test_members_read_public_files_but_only_owners_change_them(
@@ -306,6 +316,7 @@ def test_members_read_public_files_but_only_owners_change_them(
 ):
     public = FileFactory(owner=member, is_private=False)
     private = FileFactory(owner=member, is_private=True)
+    name = public.original_name
 
     assert other_api.get(f"{URL}{public.id}/").status_code == 200
     assert other_api.get(f"{URL}{public.id}/download/").status_code == 200
@@ -316,7 +327,9 @@ def test_members_read_public_files_but_only_owners_change_them(
     assert other_api.delete(f"{URL}{public.id}/").status_code == 403
     assert other_api.delete(f"{URL}{private.id}/").status_code == 404
     public.refresh_from_db()
-    assert public.status == "ready"
+    private.refresh_from_db()
+    assert (public.status, public.original_name) == ("ready", name)
+    assert private.status == "ready"
 
 
 def test_other_tenants_never_see_a_file(
@@ -348,6 +361,8 @@ def test_non_members_are_refused(auth_client, make_user, tenant_a, tenant_b, loc
 def test_anonymous_requests_are_refused(client_a, local_storage):
     assert client_a.get(URL).status_code == 401
     assert upload(client_a, PDF).status_code == 401
+    assert File.objects.count() == 0
+    assert stored(local_storage) == []
 
 
 def test_private_downloads_are_short_lived_signed_links(api, other_api, local_storage, monkeypatch):
@@ -446,6 +461,7 @@ def test_multipart_needs_s3(api, local_storage):
     )
     assert response.status_code == 501
     assert response.json()["error"]["code"] == "multipart_unavailable"
+    assert File.objects.count() == 0
 
 
 def test_an_oversized_file_in_a_batch_fails_alone(api, local_storage, settings):
@@ -458,6 +474,7 @@ def test_an_oversized_file_in_a_batch_fails_alone(api, local_storage, settings):
     assert [r["ok"] for r in body["results"]] == [True, False]
     assert body["results"][1]["error"]["code"] == "too_large"
     assert len(stored(local_storage)) == 1
+    assert list(File.objects.values_list("original_name", flat=True)) == ["small.txt"]
 
 
 @pytest.mark.parametrize(
@@ -475,12 +492,14 @@ def test_file_and_files_are_not_mixed(api, local_storage, payload):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert File.objects.count() == 0
+    assert stored(local_storage) == []
 
 
 def test_a_json_body_is_not_an_upload(api, local_storage):
     response = api.post(URL, {"file": "aGVsbG8="}, format="json")
     assert response.status_code == 400
     assert File.objects.count() == 0
+    assert stored(local_storage) == []
 
 
 def test_non_members_cannot_upload(auth_client, make_user, tenant_a, tenant_b, local_storage):

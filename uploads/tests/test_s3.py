@@ -197,12 +197,15 @@ def test_multipart_abort_and_bad_requests(
     file_id = start["file"]["id"]
 
     assert other_api.delete(f"{URL}{file_id}/upload/").status_code == 404  # not readable
+    assert File.objects.get(pk=file_id).status == "uploading"
+    assert len(client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])) == 1
     with django_capture_on_commit_callbacks(execute=True):
         assert api.delete(f"{URL}{file_id}/upload/").status_code == 204
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert File.objects.get(pk=file_id).status == "deleted"
     again = api.post(f"{URL}{file_id}/upload/complete/", {}, format="json")
     assert again.status_code == 404  # deleted files are gone for the API
+    assert File.objects.get(pk=file_id).status == "deleted"
 
     for body, code in [
         ({"name": "a", "size": 10, "content_type": "application/x-msdownload"}, "invalid"),
@@ -213,6 +216,9 @@ def test_multipart_abort_and_bad_requests(
         assert response.status_code in (400, 413)
         assert response.json()["error"]["code"] == code
     assert File.objects.filter(status="uploading").count() == 0
+    assert File.objects.count() == 1  # the aborted one
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert keys(s3_storage) == []
 
 
 def test_completing_without_parts_is_refused(api, s3_storage):
@@ -220,6 +226,12 @@ def test_completing_without_parts_is_refused(api, s3_storage):
     response = api.post(f"{URL}{start['file']['id']}/upload/complete/", {}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "no_parts"
+    file = File.objects.get(pk=start["file"]["id"])
+    assert (file.status, file.size) == ("uploading", len(PDF))
+    assert file.upload_id  # still open: the client may send the parts and complete again
+    client, bucket = s3_storage
+    assert len(client.list_multipart_uploads(Bucket=bucket)["Uploads"]) == 1
+    assert keys(s3_storage) == []
 
 
 def test_the_quota_counts_reserved_multipart_uploads(api, s3_storage, plan_limits):
@@ -230,6 +242,9 @@ def test_the_quota_counts_reserved_multipart_uploads(api, s3_storage, plan_limit
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "quota_exceeded"
+    assert File.objects.count() == 1
+    client, bucket = s3_storage
+    assert len(client.list_multipart_uploads(Bucket=bucket)["Uploads"]) == 1
 
 
 def test_abandoned_multipart_uploads_are_aborted(
