@@ -319,14 +319,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 # Defaults for every task's retries (a task opts in with autoretry_for or self.retry()).
-CELERY_TASK_ANNOTATIONS = {
-    "*": {
-        "retry_backoff": True,
-        "retry_backoff_max": 600,
-        "retry_jitter": True,
-        "max_retries": 5,
-    }
-}
+# Retries: each task that retries declares core.tasks.retry_policy (backoff, jitter, attempts).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
