@@ -1,4 +1,4 @@
-"""Housekeeping: expired or long-revoked sessions, spent one-time tokens, expired JWT records."""
+"""Housekeeping: expired or long-revoked sessions and spent one-time tokens are deleted."""
 
 from datetime import datetime, timedelta
 
@@ -12,10 +12,7 @@ from accounts.models import OneTimeToken, Session
 
 @transaction.atomic
 def accounts_cleanup(*, now: datetime | None = None) -> dict[str, int]:
-    """Deletes expired or long-revoked sessions, used/expired one-time tokens and simplejwt's
-    expired outstanding/blacklisted tokens."""
-    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-
+    """Deletes expired or long-revoked sessions and used or expired one-time tokens."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.ACCOUNTS["SESSION_RETENTION_DAYS"])
     _, sessions = Session.objects.filter(
@@ -24,11 +21,7 @@ def accounts_cleanup(*, now: datetime | None = None) -> dict[str, int]:
     _, tokens = OneTimeToken.objects.filter(
         Q(expires_at__lte=now) | Q(used_at__isnull=False)
     ).delete()
-    # Blacklist rows cascade from their outstanding token.
-    _, outstanding = OutstandingToken.objects.filter(expires_at__lte=now).delete()
     return {
         "sessions": sessions.get("accounts.Session", 0),
         "one_time_tokens": tokens.get("accounts.OneTimeToken", 0),
-        "outstanding_tokens": outstanding.get("token_blacklist.OutstandingToken", 0),
-        "blacklisted_tokens": outstanding.get("token_blacklist.BlacklistedToken", 0),
     }
