@@ -67,19 +67,30 @@ def test_admin_revoke_action_ends_the_sessions_at_once(admin_client, make_user, 
 def test_security_events_are_read_only(admin_client, tenant_a):
     event = SecurityEventFactory(tenant=tenant_a)
     assert admin_client.get("/admin/accounts/securityevent/add/").status_code == 403
+    added = admin_client.post("/admin/accounts/securityevent/add/", {"kind": "logout"})
+    assert added.status_code == 403
     change = f"/admin/accounts/securityevent/{event.pk}/change/"
     assert admin_client.get(change).status_code == 200  # view only
     admin_client.post(change, {"kind": "logout", "email": "x@example.com"})
     event.refresh_from_db()
     assert event.kind == "login_failed"
     assert admin_client.post(f"/admin/accounts/securityevent/{event.pk}/delete/").status_code == 403
+    assert list(SecurityEvent.objects.values_list("pk", flat=True)) == [event.pk]
 
 
 def test_accounts_admin_is_not_served_on_tenant_hosts(make_user, tenant_a):
     root = make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    session = SessionFactory(tenant=tenant_a)
     client = APIClient(HTTP_HOST="alpha.localhost")
     client.force_login(root)
     assert client.get("/admin/accounts/session/").status_code == 403
+    refused = client.post(
+        "/admin/accounts/session/",
+        {"action": "revoke_sessions", "_selected_action": [str(session.pk)]},
+    )
+    assert refused.status_code == 403
+    session.refresh_from_db()
+    assert session.revoked_at is None and session_is_active(session.pk)
 
 
 def test_cleanup_deletes_expired_and_long_revoked_sessions_and_spent_tokens(tenant_a):
