@@ -5,7 +5,7 @@ from celery import shared_task
 
 @shared_task(name="accounts.cleanup", acks_late=True)
 def cleanup() -> dict[str, int]:
-    """Deletes expired sessions, spent one-time tokens and expired JWT records (idempotent)."""
+    """Deletes expired or long-revoked sessions and spent one-time tokens (idempotent)."""
     from accounts.services import accounts_cleanup
 
     return accounts_cleanup()

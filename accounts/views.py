@@ -35,7 +35,7 @@ from accounts.serializers import (
 )
 from accounts.throttles import AuthRateThrottle
 from accounts.tokens import SESSION_CLAIM
-from core.pagination import DefaultCursorPagination
+from core.pagination import cursor_pagination
 from tenants.serializers import SignupResultSerializer, SignupSerializer
 
 
@@ -175,15 +175,11 @@ class LogoutAllView(AuthenticatedAuthView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionPagination(DefaultCursorPagination):
-    ordering = "-created_at"
-
-
 class SessionListView(ListAPIView):
     """My live sessions (devices) on this workspace; `current` marks the one making the call."""
 
     serializer_class = SessionSerializer
-    pagination_class = SessionPagination
+    pagination_class = cursor_pagination("-created_at", name="SessionPagination")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

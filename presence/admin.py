@@ -1,3 +1,5 @@
+"""Tenant admin of presence: who was last seen when, and who hides their presence."""
+
 from django.contrib import admin
 
 from presence.models import PresenceStatus

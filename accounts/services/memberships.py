@@ -8,6 +8,7 @@ sessions on that workspace.
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from accounts.services.sessions import sessions_revoke_for_tenant
 from rbac.services import membership_changed
 from tenants.models import Membership, Tenant
 from tenants.plans import members_limit_check
@@ -31,8 +32,6 @@ def membership_set(*, user, tenant: Tenant, role: str) -> Membership:
 def membership_remove(*, user, tenant: Tenant) -> bool:
     """Removes the user from the tenant: their sessions on it end at once (tokens included)
     and their cached permissions are dropped. Returns False if they were not a member."""
-    from accounts.services import sessions_revoke_for_tenant
-
     deleted, _ = Membership.objects.filter(user=user, tenant=tenant).delete()
     if not deleted:
         return False

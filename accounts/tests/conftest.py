@@ -1,10 +1,12 @@
 """Fixtures of the accounts tests."""
 
 import re
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pyotp
 import pytest
+from django.core import mail
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +48,34 @@ def bearer():
         return client
 
     return set_token
+
+
+def account_rows() -> dict[str, int]:
+    """Row counts of every table the accounts services write (memberships included)."""
+    from accounts.models import OneTimeToken, RecoveryCode, SecurityEvent, Session, TotpDevice, User
+    from tenants.models import Membership
+
+    models = (User, Session, OneTimeToken, TotpDevice, RecoveryCode, SecurityEvent, Membership)
+    return {model._meta.label: model.objects.count() for model in models}
+
+
+@pytest.fixture
+def unchanged(django_capture_on_commit_callbacks):
+    """`with unchanged(): <a refused request>` asserts it added or deleted no account rows
+    (users, sessions, one-time tokens, MFA devices and codes, security events, memberships) and
+    sent no email, its on-commit callbacks included. `events=n`: the refusal records n security
+    events on purpose (failed sign-ins are logged)."""
+
+    @contextmanager
+    def check(*, events: int = 0):
+        before, sent = account_rows(), len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        events_label = "accounts.SecurityEvent"
+        assert account_rows() == {**before, events_label: before[events_label] + events}
+        assert len(mail.outbox) == sent
+
+    return check
 
 
 def link_token(body: str) -> str:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import lockout
-from accounts.models import SecurityEvent, Session
+from accounts.models import SecurityEvent, Session, User
 
 pytestmark = pytest.mark.django_db
 
@@ -43,27 +43,37 @@ def test_argon2_is_the_configured_first_hasher_and_login_works_with_it(
     assert login("argon@example.com", password).status_code == 200
 
 
-def test_unknown_email_and_wrong_password_get_the_same_answer(make_user, login):
+def test_unknown_email_and_wrong_password_get_the_same_answer(make_user, login, unchanged):
     make_user(email="real@example.com")
-    wrong = login("real@example.com", "Wrong-password-1")
-    unknown = login("ghost@example.com", "Wrong-password-1")
+    # Each refusal is logged as a security event, and nothing else is written.
+    with unchanged(events=1):
+        wrong = login("real@example.com", "Wrong-password-1")
+    with unchanged(events=1):
+        unknown = login("ghost@example.com", "Wrong-password-1")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["error"]["code"] == "invalid_credentials"
     assert SecurityEvent.objects.filter(kind="login_failed").count() == 2
 
 
-def test_unverified_account_cannot_log_in(make_user, password, login):
-    make_user(email="new@example.com", email_verified_at=None)
-    response = login("new@example.com", password)
+def test_unverified_account_cannot_log_in(make_user, password, login, unchanged):
+    user = make_user(email="new@example.com", email_verified_at=None)
+    with unchanged(events=1):
+        response = login("new@example.com", password)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "email_not_verified"
     assert not Session.objects.exists()
+    assert SecurityEvent.objects.get().kind == "login_unverified"
+    user.refresh_from_db()
+    assert user.last_login is None
 
 
-def test_inactive_account_cannot_log_in(make_user, password, login):
+def test_inactive_account_cannot_log_in(make_user, password, login, unchanged):
     make_user(email="gone@example.com", is_active=False)
-    assert login("gone@example.com", password).json()["error"]["code"] == "invalid_credentials"
+    with unchanged(events=1):
+        response = login("gone@example.com", password)
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    assert SecurityEvent.objects.get().kind == "login_failed"
 
 
 def test_five_failures_lock_the_account_for_30_minutes(make_user, password, login, monkeypatch):
@@ -88,9 +98,12 @@ def test_five_failures_lock_the_account_for_30_minutes(make_user, password, logi
     assert login("victim@example.com", password).status_code == 200
 
 
-def test_unknown_emails_lock_exactly_like_real_ones(login):
-    answers = [login("ghost@example.com", "Wrong-password-1").status_code for _ in range(6)]
+def test_unknown_emails_lock_exactly_like_real_ones(login, unchanged):
+    # Five failures and one lockout are logged; a request refused while locked logs nothing.
+    with unchanged(events=6):
+        answers = [login("ghost@example.com", "Wrong-password-1").status_code for _ in range(6)]
     assert answers == [401, 401, 401, 401, 403, 403]
+    assert not User.objects.filter(email="ghost@example.com").exists()
 
 
 def test_a_success_resets_the_failure_count(make_user, password, login):
@@ -106,8 +119,9 @@ def test_a_success_resets_the_failure_count(make_user, password, login):
     "payload",
     [{}, {"email": "x@example.com"}, {"email": "nope", "password": "x"}, {"password": "x"}],
 )
-def test_login_bad_input(client_a, payload):
-    response = client_a.post(LOGIN, payload, format="json")
+def test_login_bad_input(client_a, payload, unchanged):
+    with unchanged():
+        response = client_a.post(LOGIN, payload, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert response.json()["error"]["fields"]
@@ -128,6 +142,8 @@ def test_auth_endpoints_are_throttled(client_a, settings):
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
     assert codes == [401, 401, 401, 429]
+    # The throttled attempt never reached the service: three failures logged, not four.
+    assert SecurityEvent.objects.filter(kind="login_failed").count() == 3
 
 
 def test_login_on_one_tenant_gives_a_token_refused_on_another(
@@ -139,6 +155,7 @@ def test_login_on_one_tenant_gives_a_token_refused_on_another(
     response = client_b.get("/api/v1/auth/me/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_wrong_tenant"
+    assert not Session.objects.filter(tenant__slug="beta").exists()
 
 
 def test_a_forged_x_forwarded_for_neither_dodges_the_throttle_nor_lands_in_events(client_a):
@@ -158,4 +175,5 @@ def test_a_forged_x_forwarded_for_neither_dodges_the_throttle_nor_lands_in_event
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
     assert codes == [401, 401, 429]
+    assert SecurityEvent.objects.count() == 2
     assert set(SecurityEvent.objects.values_list("ip_address", flat=True)) == {"127.0.0.1"}

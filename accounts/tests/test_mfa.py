@@ -35,16 +35,18 @@ def enrolled(ann_client):
     return secret, codes
 
 
-def test_enroll_and_confirm_turn_mfa_on_with_hashed_recovery_codes(ann, ann_client):
+def test_enroll_and_confirm_turn_mfa_on_with_hashed_recovery_codes(ann, ann_client, unchanged):
     enroll = ann_client.post(ENROLL)
     assert enroll.status_code == 200
     secret = enroll.json()["secret"]
     assert enroll.json()["otpauth_uri"].startswith("otpauth://totp/Platform:ann%40example.com?")
     assert ann_client.get("/api/v1/auth/me/").json()["mfa_enabled"] is False
 
-    wrong = ann_client.post(CONFIRM, {"code": "000000"})
+    with unchanged():
+        wrong = ann_client.post(CONFIRM, {"code": "000000"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["code"] == "invalid_mfa_code"
+    assert TotpDevice.objects.get(user=ann).confirmed_at is None
 
     confirm = ann_client.post(CONFIRM, {"code": totp_code(secret)})
     assert confirm.status_code == 200
@@ -54,16 +56,20 @@ def test_enroll_and_confirm_turn_mfa_on_with_hashed_recovery_codes(ann, ann_clie
     assert not stored & set(codes) and all(len(h) == 64 for h in stored)
     assert ann_client.get("/api/v1/auth/me/").json()["mfa_enabled"] is True
     assert SecurityEvent.objects.filter(kind="mfa_enabled", user=ann).exists()
-    assert ann_client.post(ENROLL).status_code == 409
+    device = TotpDevice.objects.get(user=ann)
+    with unchanged():
+        assert ann_client.post(ENROLL).status_code == 409
+    assert TotpDevice.objects.get(user=ann).secret == device.secret
 
 
-def test_confirm_without_enrolment_is_a_conflict(ann_client):
-    response = ann_client.post(CONFIRM, {"code": "123456"})
+def test_confirm_without_enrolment_is_a_conflict(ann_client, unchanged):
+    with unchanged():
+        response = ann_client.post(CONFIRM, {"code": "123456"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "mfa_not_enrolled"
 
 
-def test_login_with_mfa_needs_a_second_step(enrolled, login, password, client_a):
+def test_login_with_mfa_needs_a_second_step(enrolled, login, password, client_a, unchanged):
     secret, _codes = enrolled
     first = login("ann@example.com", password)
     assert first.status_code == 200
@@ -71,7 +77,8 @@ def test_login_with_mfa_needs_a_second_step(enrolled, login, password, client_a)
     assert body["mfa_required"] is True and "access" not in body
     sessions_before = Session.objects.count()
 
-    wrong = client_a.post(LOGIN_MFA, {"mfa_token": body["mfa_token"], "code": "000000"})
+    with unchanged(events=1):  # mfa_failed
+        wrong = client_a.post(LOGIN_MFA, {"mfa_token": body["mfa_token"], "code": "000000"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["code"] == "invalid_mfa_code"
     assert Session.objects.count() == sessions_before
@@ -81,27 +88,32 @@ def test_login_with_mfa_needs_a_second_step(enrolled, login, password, client_a)
     assert ok.json()["session"]["mfa_verified"] is True
     assert ok.json()["user"]["mfa_enabled"] is True
     # The challenge and the code are single use.
-    again = client_a.post(LOGIN_MFA, {"mfa_token": body["mfa_token"], "code": totp_code(secret)})
+    with unchanged():
+        again = client_a.post(
+            LOGIN_MFA, {"mfa_token": body["mfa_token"], "code": totp_code(secret)}
+        )
     assert again.status_code in (400, 401)
 
 
-def test_a_totp_code_is_accepted_only_once(enrolled, login, password, client_a):
+def test_a_totp_code_is_accepted_only_once(enrolled, login, password, client_a, unchanged):
     secret, _codes = enrolled
     code = totp_code(secret)
     first = login("ann@example.com", password).json()["mfa_token"]
     assert client_a.post(LOGIN_MFA, {"mfa_token": first, "code": code}).status_code == 200
     second = login("ann@example.com", password).json()["mfa_token"]
-    replay = client_a.post(LOGIN_MFA, {"mfa_token": second, "code": code})
+    with unchanged(events=1):  # mfa_failed
+        replay = client_a.post(LOGIN_MFA, {"mfa_token": second, "code": code})
     assert replay.status_code == 400
 
 
-def test_recovery_codes_work_once_each(enrolled, login, password, client_a):
+def test_recovery_codes_work_once_each(enrolled, login, password, client_a, unchanged):
     _secret, codes = enrolled
     challenge = login("ann@example.com", password).json()["mfa_token"]
     used = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "recovery_code": codes[0].upper()})
     assert used.status_code == 200
     challenge = login("ann@example.com", password).json()["mfa_token"]
-    reuse = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "recovery_code": codes[0]})
+    with unchanged(events=1):  # mfa_failed
+        reuse = client_a.post(LOGIN_MFA, {"mfa_token": challenge, "recovery_code": codes[0]})
     assert reuse.status_code == 400
     assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 1
     assert SecurityEvent.objects.filter(kind="recovery_code_used").count() == 1
@@ -142,43 +154,51 @@ def test_a_good_code_resets_the_failure_count(enrolled, login, password, client_
         assert response.status_code == 400
 
 
-def test_mfa_challenge_is_bound_to_its_tenant(enrolled, login, password):
+def test_mfa_challenge_is_bound_to_its_tenant(enrolled, login, password, unchanged):
     secret, _codes = enrolled
     challenge = login("ann@example.com", password).json()["mfa_token"]
-    other = APIClient(HTTP_HOST="beta.localhost").post(
-        LOGIN_MFA, {"mfa_token": challenge, "code": totp_code(secret)}
-    )
+    with unchanged():
+        other = APIClient(HTTP_HOST="beta.localhost").post(
+            LOGIN_MFA, {"mfa_token": challenge, "code": totp_code(secret)}
+        )
     assert other.status_code == 401
+    assert TotpDevice.objects.get().last_used_step == 0  # the code was not spent
 
 
 @pytest.mark.parametrize(
     "payload",
     [{}, {"mfa_token": "x"}, {"mfa_token": "x", "code": "1", "recovery_code": "2"}],
 )
-def test_login_mfa_bad_input(client_a, payload):
-    response = client_a.post(LOGIN_MFA, payload, format="json")
+def test_login_mfa_bad_input(client_a, payload, unchanged):
+    with unchanged():
+        response = client_a.post(LOGIN_MFA, payload, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"]
 
 
-def test_forged_challenge_is_refused(client_a):
-    response = client_a.post(LOGIN_MFA, {"mfa_token": "forged", "code": "123456"})
+def test_forged_challenge_is_refused(client_a, unchanged):
+    with unchanged():
+        response = client_a.post(LOGIN_MFA, {"mfa_token": "forged", "code": "123456"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "mfa_token_invalid"
 
 
-def test_regenerate_recovery_codes_needs_the_password(enrolled, ann_client, password):
+def test_regenerate_recovery_codes_needs_the_password(enrolled, ann_client, password, unchanged):
     _secret, old_codes = enrolled
-    wrong = ann_client.post("/api/v1/auth/mfa/recovery-codes/", {"password": "nope-123"})
+    stored = set(RecoveryCode.objects.values_list("code_hash", flat=True))
+    with unchanged():
+        wrong = ann_client.post("/api/v1/auth/mfa/recovery-codes/", {"password": "nope-123"})
     assert wrong.status_code == 400
+    assert set(RecoveryCode.objects.values_list("code_hash", flat=True)) == stored
     new = ann_client.post("/api/v1/auth/mfa/recovery-codes/", {"password": password})
     assert new.status_code == 200
     assert set(new.json()["recovery_codes"]).isdisjoint(old_codes)
     assert RecoveryCode.objects.count() == 10
 
 
-def test_disable_mfa_with_password(ann, enrolled, ann_client, password, login):
-    wrong = ann_client.post("/api/v1/auth/mfa/disable/", {"password": "nope-123"})
+def test_disable_mfa_with_password(ann, enrolled, ann_client, password, login, unchanged):
+    with unchanged():
+        wrong = ann_client.post("/api/v1/auth/mfa/disable/", {"password": "nope-123"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["code"] == "wrong_password"
     assert TotpDevice.objects.filter(user=ann).exists()
@@ -187,13 +207,15 @@ def test_disable_mfa_with_password(ann, enrolled, ann_client, password, login):
     assert not TotpDevice.objects.exists() and not RecoveryCode.objects.exists()
     assert SecurityEvent.objects.filter(kind="mfa_disabled", user=ann).exists()
     assert login("ann@example.com", password).json()["mfa_required"] is False
-    again = ann_client.post("/api/v1/auth/mfa/disable/", {"password": password})
+    with unchanged():
+        again = ann_client.post("/api/v1/auth/mfa/disable/", {"password": password})
     assert again.status_code == 409
 
 
-def test_mfa_endpoints_need_authentication(client_a):
-    for path in (ENROLL, CONFIRM, "/api/v1/auth/mfa/disable/"):
-        assert client_a.post(path).status_code == 401
+def test_mfa_endpoints_need_authentication(client_a, unchanged):
+    with unchanged():
+        for path in (ENROLL, CONFIRM, "/api/v1/auth/mfa/disable/"):
+            assert client_a.post(path).status_code == 401
 
 
 def test_fresh_challenges_do_not_reset_the_count_of_wrong_codes(

@@ -94,36 +94,41 @@ def test_session_list_shows_my_devices_on_this_workspace_only(
         assert len(client.get(SESSIONS).json()["results"]) == 9
 
 
-def test_revoke_one_of_my_sessions(ann, tenant_a):
+def test_revoke_one_of_my_sessions(ann, tenant_a, unchanged):
     _current, tokens = session_start(user=ann, tenant=tenant_a)
     phone, phone_tokens = session_start(user=ann, tenant=tenant_a)
     client = client_for(tokens)
     assert client.delete(f"{SESSIONS}{phone.pk}/").status_code == 204
     assert client_for(phone_tokens).get(ME).status_code == 401
     assert client.get(ME).status_code == 200
-    assert client.delete(f"{SESSIONS}{phone.pk}/").status_code == 404
+    with unchanged():
+        assert client.delete(f"{SESSIONS}{phone.pk}/").status_code == 404
+    assert SecurityEvent.objects.filter(kind="session_revoked").count() == 1
 
 
 def test_cannot_revoke_someone_elses_or_another_workspaces_session(
-    ann, tenant_a, tenant_b, make_user
+    ann, tenant_a, tenant_b, make_user, unchanged
 ):
     _mine, tokens = session_start(user=ann, tenant=tenant_a)
     theirs, _ = session_start(user=make_user(tenant=tenant_a), tenant=tenant_a)
     mine_on_b, _ = session_start(user=ann, tenant=tenant_b)
     client = client_for(tokens)
-    for target in (theirs, mine_on_b):
-        response = client.delete(f"{SESSIONS}{target.pk}/")
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "not_found"
+    with unchanged():
+        for target in (theirs, mine_on_b):
+            response = client.delete(f"{SESSIONS}{target.pk}/")
+            assert response.status_code == 404
+            assert response.json()["error"]["code"] == "not_found"
+        assert client.delete(f"{SESSIONS}not-a-uuid/").status_code == 404
     assert Session.objects.filter(revoked_at__isnull=True).count() == 3
-    assert client.delete(f"{SESSIONS}not-a-uuid/").status_code == 404
+    assert session_is_active(theirs.pk) and session_is_active(mine_on_b.pk)
 
 
-def test_session_endpoints_need_authentication(client_a):
-    for method, path in [("get", SESSIONS), ("post", "/api/v1/auth/logout/"), ("get", ME)]:
-        response = getattr(client_a, method)(path)
-        assert response.status_code == 401
-        assert "code" in response.json()["error"]
+def test_session_endpoints_need_authentication(client_a, unchanged):
+    with unchanged():
+        for method, path in [("get", SESSIONS), ("post", "/api/v1/auth/logout/"), ("get", ME)]:
+            response = getattr(client_a, method)(path)
+            assert response.status_code == 401
+            assert "code" in response.json()["error"]
 
 
 def test_authenticated_request_checks_the_session_without_a_query(

@@ -2,9 +2,14 @@
 
 import asyncio
 import time
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from presence import selectors, state
 from presence.models import PresenceStatus
+from presence.tests.factories import PresenceStatusFactory
+from tenants.tests.factories import MembershipFactory
 
 API = "/api/v1/presence/"
 
@@ -47,9 +52,7 @@ def test_bulk_query_shows_online_offline_and_respects_hidden(
 
 def test_presence_is_per_tenant(auth_client, tenant_a, tenant_b, in_a, make_user):
     user = make_user(tenant=tenant_a)
-    from accounts.services import membership_set
-
-    membership_set(user=user, tenant=tenant_b, role="member")
+    MembershipFactory(user=user, tenant=tenant_b)
     _connect("alpha", user)
     assert selectors.is_online(user.pk, schema_name="alpha") is True
     assert selectors.is_online(user.pk, schema_name="beta") is False
@@ -60,14 +63,45 @@ def test_presence_is_per_tenant(auth_client, tenant_a, tenant_b, in_a, make_user
     assert rows.json()["results"][0]["online"] is False
 
 
-def test_bad_input_and_auth(auth_client, tenant_a, in_a, make_user, client_a):
-    api = auth_client(make_user(tenant=tenant_a), tenant_a)
+def test_bad_input_and_auth(
+    auth_client, tenant_a, in_a, make_user, client_a, django_capture_on_commit_callbacks
+):
+    user = make_user(tenant=tenant_a)
+    api = auth_client(user, tenant_a)
     for body in ({}, {"user_ids": []}, {"user_ids": ["nope"]}, {"user_ids": ["0" * 36] * 501}):
         response = api.post(f"{API}query/", body, format="json")
         assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
-    bad = api.patch(f"{API}me/", {"hidden": "maybe"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        bad = api.patch(f"{API}me/", {"hidden": "maybe"}, format="json")
     assert bad.status_code == 400 and not PresenceStatus.objects.exists()
+    assert callbacks == []  # nothing queued for Redis either
+    assert not state.client().sismember(state.hidden_key("alpha"), str(user.pk))
     assert client_a.post(f"{API}query/", {"user_ids": []}, format="json").status_code == 401
+    assert client_a.patch(f"{API}me/", {"hidden": True}, format="json").status_code == 401
+    assert not PresenceStatus.objects.exists()
+
+
+def test_stored_last_seen_and_hiding_apply_while_redis_knows_nothing(
+    auth_client, tenant_a, in_a, make_user
+):
+    seen_at = timezone.now() - timedelta(hours=2)
+    away = PresenceStatusFactory(user=MembershipFactory(tenant=tenant_a).user, last_seen_at=seen_at)
+    hiding = PresenceStatusFactory(user=MembershipFactory(tenant=tenant_a).user, hidden=True)
+    ids = [str(away.user_id), str(hiding.user_id)]
+
+    response = auth_client(make_user(tenant=tenant_a), tenant_a).post(
+        f"{API}query/", {"user_ids": ids}, format="json"
+    )
+    rows = {row["user_id"]: row for row in response.json()["results"]}
+    assert rows[ids[0]]["online"] is False
+    assert datetime.fromisoformat(rows[ids[0]]["last_seen_at"]) == seen_at
+    assert rows[ids[1]] == {"user_id": ids[1], "online": False, "last_seen_at": None}
+    # Hiding only applies to others: the user still sees their own last-seen time.
+    own = auth_client(hiding.user, tenant_a).post(
+        f"{API}query/", {"user_ids": [ids[1]]}, format="json"
+    )
+    assert own.json()["results"][0]["last_seen_at"] is not None
+    assert auth_client(hiding.user, tenant_a).get(f"{API}me/").json()["hidden"] is True
 
 
 def test_flush_writes_last_seen_and_sweep_marks_silent_users_offline(

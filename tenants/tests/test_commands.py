@@ -39,7 +39,12 @@ def test_create_tenant_creates_schema_domain_and_owner(capsys):
 
 @pytest.mark.django_db
 def test_create_tenant_duplicate_slug_is_a_clear_error_and_creates_nothing(tenant_a):
-    before = (Tenant.objects.count(), Domain.objects.count(), User.objects.count())
+    before = (
+        Tenant.objects.count(),
+        Domain.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+    )
     with pytest.raises(CommandError, match='slug "alpha" is already taken'):
         call_command(
             "create_tenant",
@@ -52,7 +57,13 @@ def test_create_tenant_duplicate_slug_is_a_clear_error_and_creates_nothing(tenan
             "--owner-email",
             "new@x.test",
         )
-    assert (Tenant.objects.count(), Domain.objects.count(), User.objects.count()) == before
+    assert (
+        Tenant.objects.count(),
+        Domain.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+    ) == before
+    assert not User.objects.filter(email="new@x.test").exists()
 
 
 @pytest.mark.django_db
@@ -72,11 +83,13 @@ def test_create_tenant_duplicate_domain_is_a_clear_error_and_creates_nothing(ten
     assert not Tenant.objects.filter(slug="delta").exists()
     assert not _schema_exists("delta")
     assert not User.objects.filter(email="new@x.test").exists()
+    assert Domain.objects.get(domain="alpha.localhost").tenant == tenant_a
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("slug", ["Bad Slug", "public", "a", "-lead", "x" * 70])
 def test_create_tenant_rejects_invalid_slugs(slug):
+    before = (Tenant.objects.count(), Domain.objects.count(), User.objects.count())
     with pytest.raises(CommandError, match="slug"):
         call_command(
             "create_tenant",
@@ -89,6 +102,8 @@ def test_create_tenant_rejects_invalid_slugs(slug):
             "--owner-email",
             "n@x.test",
         )
+    assert (Tenant.objects.count(), Domain.objects.count(), User.objects.count()) == before
+    assert not Domain.objects.filter(domain="n.localhost").exists()
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from tenants.services import (
     tenant_suspend,
     tenants_purge_due,
 )
+from tenants.tests.factories import DomainFactory, MembershipFactory, TenantFactory
 
 SIGNUP = {
     "name": "Gamma Labs",
@@ -31,6 +32,12 @@ def _schema_exists(name: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
         return cursor.fetchone() is not None
+
+
+def _public_rows() -> tuple[int, ...]:
+    """Tenants, domains, users and memberships: what a sign-up writes besides its schema."""
+    models = (Tenant, Domain, User, Membership)
+    return tuple(model.objects.count() for model in models)
 
 
 @pytest.mark.django_db
@@ -51,8 +58,11 @@ def test_signup_creates_workspace_domain_and_owner(public_client):
 
 @pytest.mark.django_db
 def test_signup_is_only_on_the_public_host(client_a):
+    before = _public_rows()
     assert client_a.post("/api/v1/tenants/", SIGNUP, format="json").status_code in (401, 404)
     assert not Tenant.objects.filter(slug="gamma").exists()
+    assert _public_rows() == before
+    assert not _schema_exists("gamma")
 
 
 @pytest.mark.django_db
@@ -68,18 +78,50 @@ def test_signup_is_only_on_the_public_host(client_a):
 )
 def test_signup_rejects_bad_input_and_writes_nothing(public_client, tenant_a, change, field):
     before = (Tenant.objects.count(), User.objects.count(), Domain.objects.count())
+    memberships = Membership.objects.count()
     response = public_client.post("/api/v1/tenants/", {**SIGNUP, **change}, format="json")
     assert response.status_code in (400, 409)
     assert field in response.json()["error"]["fields"]
     assert (Tenant.objects.count(), User.objects.count(), Domain.objects.count()) == before
+    assert Membership.objects.count() == memberships
+    assert not _schema_exists("gamma")
 
 
 @pytest.mark.django_db
-def test_signup_with_an_existing_account_requires_its_password(public_client, make_user):
-    make_user(email="founder@gamma.test")
+def test_signup_with_an_existing_account_requires_its_password(public_client, make_user, password):
+    user = make_user(email="founder@gamma.test")
+    before = _public_rows()
     wrong = public_client.post("/api/v1/tenants/", SIGNUP, format="json")
     assert wrong.status_code == 400
     assert not Tenant.objects.filter(slug="gamma").exists()
+    assert _public_rows() == before
+    assert not _schema_exists("gamma")
+    user.refresh_from_db()
+    assert user.check_password(password) and not user.memberships.exists()
+
+
+@pytest.mark.django_db
+def test_signup_on_a_domain_already_in_use_is_refused_and_writes_nothing(public_client, tenant_b):
+    DomainFactory(domain="gamma.localhost", tenant=tenant_b)
+    before = _public_rows()
+    response = public_client.post("/api/v1/tenants/", SIGNUP, format="json")
+    assert response.status_code == 409
+    assert "domain" in response.json()["error"]["fields"]
+    assert _public_rows() == before
+    assert not _schema_exists("gamma")
+    assert Domain.objects.get(domain="gamma.localhost").tenant == tenant_b
+
+
+@pytest.mark.django_db
+def test_every_domain_of_a_workspace_serves_it_and_unknown_hosts_are_404(tenant_a):
+    from rest_framework.test import APIClient
+
+    DomainFactory(domain="alpha-alias.localhost", tenant=tenant_a)
+    alias = APIClient(HTTP_HOST="alpha-alias.localhost").get("/api/v1/")
+    assert alias.status_code == 200 and alias.json()["workspace"] == "alpha"
+    unknown = APIClient(HTTP_HOST="nowhere.localhost").get("/api/v1/")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "tenant_not_found"
 
 
 @pytest.mark.django_db
@@ -91,6 +133,7 @@ def test_signup_is_throttled(public_client, settings):
         "DEFAULT_THROTTLE_RATES": {"signup": "2/hour"},
     }
     ScopedRateThrottle.THROTTLE_RATES = {"signup": "2/hour"}
+    before = _public_rows()
     try:
         codes = [
             public_client.post("/api/v1/tenants/", {"slug": "x"}, format="json").status_code
@@ -101,6 +144,7 @@ def test_signup_is_throttled(public_client, settings):
 
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert codes == [400, 400, 429]
+    assert _public_rows() == before
 
 
 @pytest.mark.django_db
@@ -120,6 +164,8 @@ def test_public_tenant_cannot_be_suspended(public_tenant):
 
     with pytest.raises(InvalidTenant):
         tenant_suspend(tenant=public_tenant)
+    public_tenant.refresh_from_db()
+    assert public_tenant.is_active and public_tenant.suspended_at is None
 
 
 @pytest.mark.django_db
@@ -160,12 +206,10 @@ def test_reactivation_cancels_a_scheduled_deletion(tenant_b):
 
 
 @pytest.mark.django_db
-def test_export_tenant_writes_its_rows_and_none_of_another_tenant(
-    tenant_a, tenant_b, make_user, tmp_path
-):
+def test_export_tenant_writes_its_rows_and_none_of_another_tenant(tenant_a, tenant_b, tmp_path):
     from django.contrib.auth.models import Group
 
-    make_user(email="member@alpha.test", tenant=tenant_a)
+    MembershipFactory(user__email="member@alpha.test", tenant=tenant_a)
     with schema_context(tenant_a.schema_name):
         Group.objects.create(name="alpha-group")
     with schema_context(tenant_b.schema_name):
@@ -205,8 +249,8 @@ def test_tenants_run_continues_past_a_failing_tenant(tenant_a, tenant_b, capsys)
 
 
 @pytest.mark.django_db
-def test_tenant_usage_report(tenant_a, make_user, capsys):
-    make_user(tenant=tenant_a)
+def test_tenant_usage_report(tenant_a, capsys):
+    MembershipFactory(tenant=tenant_a)
     call_command("tenant_usage", "--json")
     rows = {row["slug"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["alpha"]["members"] == 1
@@ -224,3 +268,10 @@ def test_tenant_usage_takes_the_same_queries_for_any_number_of_tenants(
     with django_assert_num_queries(4):
         rows = tenants_usage()
     assert {row["slug"] for row in rows} >= {"alpha", "beta"}
+
+    more = TenantFactory.create_batch(5)
+    for tenant in more:
+        MembershipFactory.create_batch(2, tenant=tenant)
+    with django_assert_num_queries(4):
+        rows = {row["slug"]: row for row in tenants_usage()}
+    assert all(rows[tenant.slug]["members"] == 2 for tenant in more)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from accounts.services import tenant_create
+from tenants.models import Domain, Tenant
 from tenants.template import template_is_current, template_schema_name, template_schema_refresh
 
 
@@ -111,5 +112,8 @@ def test_a_stale_template_is_rebuilt_before_cloning():
 def test_the_template_schema_name_cannot_be_taken_by_a_tenant():
     from tenants.errors import InvalidTenant
 
+    before = (Tenant.objects.count(), Domain.objects.count())
     with pytest.raises(InvalidTenant):
         tenant_create(slug="tenant-template", name="X", domain="x.localhost")
+    assert (Tenant.objects.count(), Domain.objects.count()) == before
+    assert not Domain.objects.filter(domain="x.localhost").exists()

@@ -1,4 +1,4 @@
-"""Deletes expired sessions, spent one-time tokens and expired blacklisted refresh tokens."""
+"""Deletes expired or long-revoked sessions and spent one-time tokens."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,7 +6,7 @@ from accounts.services import accounts_cleanup
 
 
 class Command(BaseCommand):
-    help = "Delete expired or long-revoked sessions and expired tokens (run periodically)."
+    help = "Delete expired or long-revoked sessions and spent one-time tokens (run periodically)."
 
     def handle(self, *args, **options):
         counts = accounts_cleanup()
