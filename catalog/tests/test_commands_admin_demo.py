@@ -29,8 +29,9 @@ def test_seed_catalog_loads_products_with_tags_and_search(tenant_a):
 
 def test_bulk_load_drops_and_rebuilds_indexes_on_big_empty_loads(tenant_a, monkeypatch):
     from catalog import services
+    from catalog.services import bulk_load
 
-    monkeypatch.setattr(services, "REBUILD_INDEXES_FROM", 100)
+    monkeypatch.setattr(bulk_load, "REBUILD_INDEXES_FROM", 100)
     with schema_context(tenant_a.schema_name):
         timings = services.products_bulk_load(count=300)
         with connection.cursor() as cursor:
