@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from catalog.pagination import encode_cursor
 from catalog.tests.factories import CategoryFactory, ProductFactory, TagFactory
+from core.pagination import encode_cursor
 
 URL = "/api/v1/catalog/products/"
 
