@@ -51,6 +51,9 @@ def test_seed_catalog_bad_arguments(tenant_a):
         call_command("seed_catalog", "--tenant", "nobody", "--products", "5")
     with pytest.raises(CommandError):
         call_command("seed_catalog", "--tenant", "alpha", "--products", "0")
+    with schema_context(tenant_a.schema_name):
+        assert not Product.objects.exists()
+        assert not Category.objects.exists()
 
 
 def test_rebuild_search_vectors(tenant_a):
@@ -133,6 +136,9 @@ def test_admin_edit_goes_through_the_service_with_versions(admin_client_a, tenan
     response = admin_client_a.post(url, {**form, "name": "Stale"})
     assert response.status_code == 200
     assert b"Someone else changed this product" in response.content
+    with schema_context(tenant_a.schema_name):
+        product.refresh_from_db()
+        assert (product.name, product.version) == ("New", 2)
 
 
 def test_admin_bulk_action_archives(admin_client_a, tenant_a):

@@ -200,6 +200,9 @@ class TestSearch:
         response = api.patch(f"{URL}{product.id}/", {"name": "x"}, HTTP_IF_MATCH="yesterday")
         assert response.status_code == 400
         assert "If-Match" in response.json()["error"]["fields"]
+        product.refresh_from_db()
+        assert product.name != "x"
+        assert product.version == 1
 
     @pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x", "limit": "0"}])
     def test_bad_search_input_is_400(self, api, in_a, params):
