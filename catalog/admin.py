@@ -7,18 +7,12 @@ from django.core.exceptions import ValidationError
 from catalog import selectors, services
 from catalog.errors import Conflict
 from catalog.models import Category, InventoryMovement, Product, Review, Tag
+from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class InventoryMovementInline(ReadOnlyInline):
@@ -246,7 +240,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(InventoryMovement)
-class InventoryMovementAdmin(admin.ModelAdmin):
+class InventoryMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is append-only: it is read here, written by the stock services."""
 
     list_display = [
@@ -264,12 +258,3 @@ class InventoryMovementAdmin(admin.ModelAdmin):
     list_per_page = 100
     search_fields = ["reference"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 from catalog import selectors, services
 from catalog.errors import InvalidCatalogData, ProductNotFound
 from catalog.filters import ProductFilter
-from catalog.pagination import KeysetPagination
+from catalog.pagination import ProductPagination
 from catalog.permissions import PRODUCT_ACTIONS, CatalogPermission, ReviewPermission
 from catalog.serializers import (
     BulkUpdateSerializer,
@@ -30,7 +29,9 @@ from catalog.serializers import (
     TopProductSerializer,
     TopProductsQuerySerializer,
 )
+from core.pagination import cursor_pagination, paginated_response
 
+MovementPagination = cursor_pagination("-created_at", name="MovementPagination")
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
@@ -49,15 +50,6 @@ def _expected_version(request, body_version: int | None) -> int | None:
     return body_version
 
 
-class OrderedCursorPagination(CursorPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def __init__(self, ordering: str = "-created_at"):
-        self.ordering = ordering
-
-
 class ProductViewSet(viewsets.GenericViewSet):
     """Products. Lists are keyset-paginated (`ordering`, `cursor`) and filterable."""
 
@@ -66,7 +58,7 @@ class ProductViewSet(viewsets.GenericViewSet):
     rbac_actions = PRODUCT_ACTIONS
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
-    pagination_class = KeysetPagination
+    pagination_class = ProductPagination
     queryset = selectors.product_list()
 
     def get_queryset(self):
@@ -81,9 +73,13 @@ class ProductViewSet(viewsets.GenericViewSet):
         return response
 
     def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=ProductSerializer,
+            queryset=self.filter_queryset(self.get_queryset()),
+            request=request,
+            view=self,
+        )
 
     def retrieve(self, request, pk: int):
         product = selectors.product_get(product_id=_int_pk(pk))
@@ -173,11 +169,13 @@ class ProductViewSet(viewsets.GenericViewSet):
         product_id = _int_pk(pk)
         if not selectors.product_list().filter(id=product_id).exists():
             raise ProductNotFound()
-        paginator = OrderedCursorPagination("-created_at")
-        page = paginator.paginate_queryset(
-            selectors.movements_for_product(product_id=product_id), request, view=self
+        return paginated_response(
+            pagination_class=MovementPagination,
+            serializer_class=InventoryMovementSerializer,
+            queryset=selectors.movements_for_product(product_id=product_id),
+            request=request,
+            view=self,
         )
-        return paginator.get_paginated_response(InventoryMovementSerializer(page, many=True).data)
 
     @extend_schema(
         parameters=[SearchQuerySerializer], responses={200: ProductSerializer(many=True)}
@@ -215,9 +213,6 @@ class ProductViewSet(viewsets.GenericViewSet):
             }
         )
 
-    def paginate_queryset(self, queryset):
-        return self.paginator.paginate_queryset(queryset, self.request, view=self)
-
 
 def _int_pk(pk) -> int:
     try:
@@ -230,15 +225,10 @@ class CategoryViewSet(viewsets.ModelViewSet):
     permission_classes = [CatalogPermission]
     rbac_resource = "catalog.category"
     serializer_class = CategorySerializer
+    pagination_class = cursor_pagination("path", name="CategoryPagination")
 
     def get_queryset(self):
         return selectors.category_list()
-
-    @property
-    def paginator(self):
-        if not hasattr(self, "_paginator"):
-            self._paginator = OrderedCursorPagination("path")
-        return self._paginator
 
     def perform_create(self, serializer):
         serializer.instance = services.category_create(**serializer.validated_data)
@@ -256,15 +246,10 @@ class TagViewSet(viewsets.ModelViewSet):
     permission_classes = [CatalogPermission]
     rbac_resource = "catalog.tag"
     serializer_class = TagSerializer
+    pagination_class = cursor_pagination("name", name="TagPagination")
 
     def get_queryset(self):
         return selectors.tag_list()
-
-    @property
-    def paginator(self):
-        if not hasattr(self, "_paginator"):
-            self._paginator = OrderedCursorPagination("name")
-        return self._paginator
 
     def perform_create(self, serializer):
         serializer.instance = services.tag_create(**serializer.validated_data)
@@ -288,16 +273,11 @@ class ReviewViewSet(
 
     permission_classes = [ReviewPermission]
     serializer_class = ReviewSerializer
+    pagination_class = cursor_pagination("-created_at", name="ReviewPagination")
     filterset_fields = ["product", "rating"]
 
     def get_queryset(self):
         return selectors.review_list()
-
-    @property
-    def paginator(self):
-        if not hasattr(self, "_paginator"):
-            self._paginator = OrderedCursorPagination("-created_at")
-        return self._paginator
 
     def create(self, request):
         serializer = ReviewSerializer(data=request.data)

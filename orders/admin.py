@@ -4,6 +4,7 @@ state-transition actions that go through orders.services."""
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdminMixin
 from orders import services
 from orders.models import IdempotencyKey, Order
 
@@ -41,7 +42,9 @@ def _transition_action(status: str, label: str):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Orders are placed through checkout, never deleted, and move only by the actions."""
+
     list_display = [
         "number",
         "customer_email",
@@ -69,17 +72,6 @@ class OrderAdmin(admin.ModelAdmin):
         "history_table",
         *[f.name for f in Order._meta.fields if f.name not in ("items", "history")],
     ]
-
-    def has_add_permission(self, request):
-        return False  # orders are placed through checkout
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # orders are cancelled, never deleted
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description="Items")
     def items_table(self, obj: Order):
@@ -127,15 +119,9 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "customer_id", "order", "created_at"]
     list_select_related = ["order"]
     list_per_page = 50
     search_fields = ["key", "order__number"]
     readonly_fields = ["customer", "key", "fingerprint", "order", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

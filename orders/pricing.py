@@ -1,7 +1,9 @@
-"""Order totals, computed on the server from the prices read under the checkout's row locks."""
+"""Order lines and totals, computed on the server from the prices read under the row locks."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -58,3 +60,35 @@ def compute_totals(*, subtotal: Decimal, discount_code: str = "") -> Totals:
         shipping_amount=shipping,
         total=taxable + tax + shipping,
     )
+
+
+def priced_lines(
+    *,
+    lines: Sequence[tuple[int, int]],
+    products: Mapping[int, Any],
+    unit_prices: Mapping[int, Decimal],
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """The order's line items and their subtotal, for [(product_id, quantity)].
+
+    Each line is a snapshot of its product at checkout (name, SKU, attributes from `products`)
+    with the unit price charged (`unit_prices`: read under the reservation's row locks) and the
+    line subtotal.
+    """
+    items = []
+    subtotal = money(0)
+    for product_id, quantity in lines:
+        product, price = products[product_id], unit_prices[product_id]
+        line_total = money(price * quantity)
+        subtotal += line_total
+        items.append(
+            {
+                "product_id": product_id,
+                "name": product.name,
+                "sku": product.sku,
+                "unit_price": str(money(price)),
+                "quantity": quantity,
+                "subtotal": str(line_total),
+                "attributes": product.attributes or {},
+            }
+        )
+    return items, subtotal

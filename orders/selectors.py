@@ -11,9 +11,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from orders.models import Order
+from orders.permissions import RESOURCE
 from rbac import access
 
-RESOURCE = "orders.order"
 S = Order.Status
 # Orders whose money counts as sales: placed and not cancelled or refunded.
 SALES_STATUSES = (S.PENDING, S.CONFIRMED, S.PROCESSING, S.SHIPPED, S.DELIVERED)

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from catalog import services
-from catalog.models import Category, Product, Review, Tag
+from catalog.models import Category, InventoryMovement, Product, Review, Tag
 from catalog.tests.factories import CategoryFactory, ProductFactory, TagFactory
 
 API = "/api/v1/catalog/"
@@ -46,8 +46,12 @@ class TestBulkUpdate:
         bad.refresh_from_db()
         stale.refresh_from_db()
         assert (ok.price, ok.category_id, ok.version) == (Decimal("8.00"), category.id, 2)
-        assert (bad.price, bad.version) == (Decimal("10.00"), 1)
-        assert stale.price == Decimal("10.00")
+        assert (bad.price, bad.compare_at_price, bad.version) == (
+            Decimal("10.00"),
+            Decimal("12.00"),
+            1,
+        )
+        assert (stale.price, stale.name, stale.version) == (Decimal("10.00"), "moved", 2)
 
     def test_a_thousand_rows_in_a_few_queries(self, api, in_a, django_assert_max_num_queries):
         products = Product.objects.bulk_create(
@@ -77,6 +81,8 @@ class TestBulkUpdate:
         assert response.json()["error"]["code"] == "invalid"
         product.refresh_from_db()
         assert product.version == 1
+        assert (product.price, product.category_id) == (Decimal("10.00"), None)
+        assert Product.objects.count() == 1
 
 
 class TestReviews:
@@ -112,6 +118,9 @@ class TestReviews:
         )
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "already_reviewed"
+        assert list(Review.objects.values_list("rating", flat=True)) == [5]
+        product.refresh_from_db()
+        assert (product.average_rating, product.review_count) == (Decimal("5.00"), 1)
 
     @pytest.mark.parametrize(
         "payload, field",
@@ -124,6 +133,8 @@ class TestReviews:
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
         assert not Review.objects.exists()
+        product.refresh_from_db()
+        assert product.review_count == 0
 
     def test_only_the_author_or_a_manager_edits(
         self, member_api, api, in_a, make_user, auth_client, tenant_a
@@ -135,6 +146,9 @@ class TestReviews:
         other = auth_client(make_user(tenant=tenant_a, role="member"), tenant_a)
         assert other.patch(f"{API}reviews/{review_id}/", {"rating": 1}).status_code == 403
         assert other.delete(f"{API}reviews/{review_id}/").status_code == 403
+        assert list(Review.objects.values_list("id", "rating")) == [(review_id, 3)]
+        product.refresh_from_db()
+        assert (product.average_rating, product.review_count) == (Decimal("3.00"), 1)
         assert api.delete(f"{API}reviews/{review_id}/").status_code == 204
 
     def test_list_filters_by_product_with_constant_queries(
@@ -171,11 +185,14 @@ class TestCategoriesAndTags:
             f"/{other['id']}/{child['id']}/{leaf['id']}/"
         )
         # a cycle is refused
+        tree = sorted(Category.objects.values_list("id", "parent_id", "path", "depth"))
         response = api.patch(f"{API}categories/{other['id']}/", {"parent": leaf["id"]})
         assert response.status_code == 400
         assert "parent" in response.json()["error"]["fields"]
+        assert sorted(Category.objects.values_list("id", "parent_id", "path", "depth")) == tree
         # a category with children cannot be deleted; a product's category becomes empty
         assert api.delete(f"{API}categories/{child['id']}/").status_code == 409
+        assert sorted(Category.objects.values_list("id", "parent_id", "path", "depth")) == tree
         product = ProductFactory(category_id=leaf["id"])
         assert api.delete(f"{API}categories/{leaf['id']}/").status_code == 204
         product.refresh_from_db()
@@ -197,6 +214,7 @@ class TestCategoriesAndTags:
         assert api.post(f"{API}tags/", {"name": "summer sale"}).status_code == 409
         assert api.post(f"{API}tags/", {"name": ""}).status_code == 400
         assert member_api.post(f"{API}tags/", {"name": "x"}).status_code == 403
+        assert list(Tag.objects.values_list("name", "slug")) == [("Summer Sale", "summer-sale")]
         assert [t["name"] for t in member_api.get(f"{API}tags/").json()["results"]] == [
             "Summer Sale"
         ]
@@ -255,4 +273,7 @@ def test_reviews_stock_and_analytics_are_per_tenant(
     with schema_context(tenant_a.schema_name):
         product.refresh_from_db()
         assert product.stock_quantity == 4
+        assert InventoryMovement.objects.filter(product_id=product.id).count() == 1
+    with schema_context(tenant_b.schema_name):
+        assert not InventoryMovement.objects.exists()
     assert len(api.get(f"{API}reviews/").json()["results"]) == 1

@@ -29,8 +29,9 @@ def test_seed_catalog_loads_products_with_tags_and_search(tenant_a):
 
 def test_bulk_load_drops_and_rebuilds_indexes_on_big_empty_loads(tenant_a, monkeypatch):
     from catalog import services
+    from catalog.services import bulk_load
 
-    monkeypatch.setattr(services, "REBUILD_INDEXES_FROM", 100)
+    monkeypatch.setattr(bulk_load, "REBUILD_INDEXES_FROM", 100)
     with schema_context(tenant_a.schema_name):
         timings = services.products_bulk_load(count=300)
         with connection.cursor() as cursor:
@@ -50,6 +51,9 @@ def test_seed_catalog_bad_arguments(tenant_a):
         call_command("seed_catalog", "--tenant", "nobody", "--products", "5")
     with pytest.raises(CommandError):
         call_command("seed_catalog", "--tenant", "alpha", "--products", "0")
+    with schema_context(tenant_a.schema_name):
+        assert not Product.objects.exists()
+        assert not Category.objects.exists()
 
 
 def test_rebuild_search_vectors(tenant_a):
@@ -132,6 +136,9 @@ def test_admin_edit_goes_through_the_service_with_versions(admin_client_a, tenan
     response = admin_client_a.post(url, {**form, "name": "Stale"})
     assert response.status_code == 200
     assert b"Someone else changed this product" in response.content
+    with schema_context(tenant_a.schema_name):
+        product.refresh_from_db()
+        assert (product.name, product.version) == ("New", 2)
 
 
 def test_admin_bulk_action_archives(admin_client_a, tenant_a):

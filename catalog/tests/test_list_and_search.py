@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from catalog.pagination import encode_cursor
 from catalog.tests.factories import CategoryFactory, ProductFactory, TagFactory
+from core.pagination import encode_cursor
 
 URL = "/api/v1/catalog/products/"
 
@@ -200,6 +200,9 @@ class TestSearch:
         response = api.patch(f"{URL}{product.id}/", {"name": "x"}, HTTP_IF_MATCH="yesterday")
         assert response.status_code == 400
         assert "If-Match" in response.json()["error"]["fields"]
+        product.refresh_from_db()
+        assert product.name != "x"
+        assert product.version == 1
 
     @pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x", "limit": "0"}])
     def test_bad_search_input_is_400(self, api, in_a, params):

@@ -64,6 +64,7 @@ def test_bad_input_is_400_with_field_errors_and_writes_nothing(api, in_a, payloa
     assert error["code"] == "invalid"
     assert field in error["fields"]
     assert not Product.objects.exists()
+    assert not InventoryMovement.objects.exists()
 
 
 def test_duplicate_live_sku_is_409_but_a_deleted_one_is_reusable(api, in_a):
@@ -71,6 +72,7 @@ def test_duplicate_live_sku_is_409_but_a_deleted_one_is_reusable(api, in_a):
     response = api.post(URL, {"name": "Y", "price": "1.00", "sku": "ABC-1"}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "sku_taken"
+    assert Product.objects.count() == 1
     assert api.delete(f"{URL}{product.id}/").status_code == 204
     response = api.post(URL, {"name": "Y", "price": "1.00", "sku": "ABC-1"}, format="json")
     assert response.status_code == 201
@@ -78,6 +80,9 @@ def test_duplicate_live_sku_is_409_but_a_deleted_one_is_reusable(api, in_a):
     response = api.post(f"{URL}{product.id}/restore/")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "sku_taken"
+    product.refresh_from_db()
+    assert (product.deleted_at is not None, product.version) == (True, 2)
+    assert Product.objects.live().count() == 1
 
 
 def test_soft_delete_hides_and_restore_brings_back(api, in_a):
@@ -91,6 +96,8 @@ def test_soft_delete_hides_and_restore_brings_back(api, in_a):
     assert response.status_code == 200
     assert api.get(f"{URL}{product.id}/").status_code == 200
     assert api.post(f"{URL}{product.id}/restore/").status_code == 404
+    product.refresh_from_db()
+    assert (product.deleted_at, product.version) == (None, 3)
 
 
 def test_retrieve_counts_views_and_sends_etag(api, in_a):
@@ -127,7 +134,7 @@ class TestOptimisticLocking:
         assert error["code"] == "version_conflict"
         assert error["current_version"] == 2
         product.refresh_from_db()
-        assert product.name == "First"
+        assert (product.name, product.version) == ("First", 2)
 
     def test_update_without_version_is_refused(self, api, in_a):
         product = ProductFactory()
@@ -136,6 +143,7 @@ class TestOptimisticLocking:
         assert response.json()["error"]["code"] == "version_required"
         product.refresh_from_db()
         assert product.name != "Blind"
+        assert product.version == 1
 
     def test_put_replaces_and_needs_required_fields(self, api, in_a):
         product = ProductFactory()
@@ -144,6 +152,9 @@ class TestOptimisticLocking:
         )
         assert response.status_code == 400
         assert "price" in response.json()["error"]["fields"]
+        product.refresh_from_db()
+        assert product.name != "Only name"
+        assert product.version == 1
         response = api.put(
             f"{URL}{product.id}/", {"name": "Whole", "price": "3.00", "version": 1}, format="json"
         )
@@ -158,6 +169,20 @@ class TestOptimisticLocking:
         assert "compare_at_price" in response.json()["error"]["fields"]
         product.refresh_from_db()
         assert product.version == 1
+        assert product.compare_at_price is None
+
+    def test_update_moves_the_product_between_categories(self, api, in_a):
+        first, second = CategoryFactory(), CategoryFactory()
+        product = ProductFactory(category=first)
+        response = api.patch(
+            f"{URL}{product.id}/", {"category": second.id, "version": 1}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        assert response.json()["category"]["id"] == second.id
+        response = api.patch(f"{URL}{product.id}/", {"category": None, "version": 2}, format="json")
+        assert response.json()["category"] is None
+        product.refresh_from_db()
+        assert (product.category_id, product.version) == (None, 3)
 
     def test_stock_is_not_writable_through_update(self, api, in_a):
         product = ProductFactory()
@@ -165,6 +190,9 @@ class TestOptimisticLocking:
             f"{URL}{product.id}/", {"stock_quantity": 99, "version": 1}, format="json"
         )
         assert response.status_code == 400
+        product.refresh_from_db()
+        assert (product.stock_quantity, product.version) == (10, 1)
+        assert not InventoryMovement.objects.exists()
 
 
 class TestPermissions:
@@ -176,6 +204,9 @@ class TestPermissions:
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "permission_denied"
         assert member_api.delete(f"{URL}{product.id}/").status_code == 403
+        assert list(Product.objects.values_list("id", "deleted_at", "version")) == [
+            (product.id, None, 1)
+        ]
 
     def test_anonymous_is_401(self, client_a, in_a):
         assert client_a.get(URL).status_code == 401
@@ -216,3 +247,5 @@ def test_categories_of_other_schema_are_unknown(api, tenant_a, tenant_b):
         Category.objects.filter(id=foreign.id).delete()
     response = api.post(URL, {"name": "X", "price": "1.00", "category": foreign.id}, format="json")
     assert response.status_code == 400
+    with schema_context(tenant_a.schema_name):
+        assert not Product.objects.exists()

@@ -77,10 +77,13 @@ class TestAdjustEndpoint:
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
         assert not InventoryMovement.objects.exists()
+        product.refresh_from_db()
+        assert product.stock_quantity == 10
 
     def test_unknown_product_is_404(self, api, in_a):
         response = api.post(f"{URL}999999/stock/", {"action": "add", "quantity": 1}, format="json")
         assert response.status_code == 404
+        assert not InventoryMovement.objects.exists()
 
     def test_members_cannot_adjust(self, member_api, in_a):
         product = ProductFactory()
@@ -88,6 +91,9 @@ class TestAdjustEndpoint:
             f"{URL}{product.id}/stock/", {"action": "add", "quantity": 1}, format="json"
         )
         assert response.status_code == 403
+        product.refresh_from_db()
+        assert product.stock_quantity == 10
+        assert not InventoryMovement.objects.exists()
 
 
 class TestReserveAndRelease:
@@ -98,7 +104,9 @@ class TestReserveAndRelease:
             services.stock_reserve(items={a.id: 2, b.id: 3}, reference="order-1")
         assert exc.value.extra["items"] == [{"product_id": b.id, "requested": 3, "available": 1}]
         a.refresh_from_db()
-        assert a.stock_quantity == 5
+        b.refresh_from_db()
+        assert (a.stock_quantity, a.purchase_count, b.stock_quantity) == (5, 0, 1)
+        assert not InventoryMovement.objects.exists()
         movements = services.stock_reserve(items=[(b.id, 1), (a.id, 1), (a.id, 1)], reference="o2")
         assert [(m.product_id, m.quantity, m.unit_price) for m in movements] == [
             (a.id, -2, Decimal("2.00")),
@@ -117,6 +125,11 @@ class TestReserveAndRelease:
         services.product_delete(product_id=gone.id)
         with pytest.raises(ProductNotFound):
             services.stock_reserve(items={gone.id: 1}, reference="o")
+        assert sorted(Product.objects.values_list("stock_quantity", "purchase_count")) == [
+            (10, 0),
+            (10, 0),
+        ]
+        assert not InventoryMovement.objects.exists()
 
     def test_release_gives_back_at_most_what_was_reserved(self, in_a):
         product = ProductFactory(stock_quantity=5)
@@ -126,6 +139,9 @@ class TestReserveAndRelease:
             services.stock_release(items={product.id: 2}, reference="order-9")
         with pytest.raises(ReleaseExceedsReservation):
             services.stock_release(items={product.id: 1}, reference="other-order")
+        product.refresh_from_db()
+        assert (product.stock_quantity, product.purchase_count) == (4, 1)
+        assert InventoryMovement.objects.filter(product=product).count() == 2
         # still allowed after the product was soft deleted
         services.product_delete(product_id=product.id)
         services.stock_release(items={product.id: 1}, reference="order-9")

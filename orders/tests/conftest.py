@@ -3,6 +3,7 @@
 import pytest
 
 from catalog import services as catalog_services
+from notifications.models import Message, Notification
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -11,6 +12,11 @@ ADDRESS = {
     "postal_code": "4000-001",
     "country": "pt",
 }
+
+
+def notices() -> tuple[int, int]:
+    """(emails, in-app notifications) written in the current schema: a refusal adds none."""
+    return Message.objects.count(), Notification.objects.count()
 
 
 @pytest.fixture

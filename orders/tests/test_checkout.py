@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import schema_context
 
 from catalog.models import InventoryMovement, Product
 from orders.models import IdempotencyKey, Order
+from orders.tests.conftest import notices
 
 URL = "/api/v1/orders/"
 
@@ -14,6 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def _stock(product) -> int:
     return Product.objects.get(id=product.id).stock_quantity
+
+
+def _reservations() -> int:
+    return InventoryMovement.objects.filter(reason="reservation").count()
 
 
 def test_checkout_reserves_stock_and_snapshots_the_items(
@@ -50,6 +56,7 @@ def test_checkout_reserves_stock_and_snapshots_the_items(
         (mug.id, "reservation", -2),
         (pen.id, "reservation", -3),
     ]
+    assert notices() == (1, 1)  # the confirmation, by email and in the app
 
 
 def test_client_prices_are_ignored(customer_api, make_product, checkout_body):
@@ -101,11 +108,13 @@ def test_tax_shipping_and_discount(customer_api, make_product, checkout_body, se
     data = customer_api.post(URL, checkout_body((product, 6)), format="json").json()
     assert (data["shipping_amount"], data["total"]) == ("0.00", "144.00")
 
+    before = (Order.objects.count(), _stock(product), _reservations(), notices())
     response = customer_api.post(
         URL, checkout_body((product, 1), discount_code="NOPE"), format="json"
     )
     assert response.status_code == 400
     assert "discount_code" in response.json()["error"]["fields"]
+    assert (Order.objects.count(), _stock(product), _reservations(), notices()) == before
 
 
 @pytest.mark.parametrize(
@@ -135,6 +144,8 @@ def test_bad_input_is_400_and_writes_nothing(
     assert field in error["fields"]
     assert not Order.objects.exists()
     assert _stock(product) == 5
+    assert _reservations() == 0
+    assert notices() == (0, 0)
 
 
 def test_unknown_product_is_400(customer_api, make_product, checkout_body):
@@ -146,6 +157,8 @@ def test_unknown_product_is_400(customer_api, make_product, checkout_body):
     assert response.json()["error"]["product_ids"] == [987654]
     assert not Order.objects.exists()
     assert _stock(product) == 5
+    assert _reservations() == 0
+    assert notices() == (0, 0)
 
 
 def test_insufficient_stock_is_409_and_all_or_nothing(customer_api, make_product, checkout_body):
@@ -158,7 +171,8 @@ def test_insufficient_stock_is_409_and_all_or_nothing(customer_api, make_product
     assert error["items"] == [{"product_id": scarce.id, "requested": 2, "available": 1}]
     assert not Order.objects.exists()
     assert (_stock(plenty), _stock(scarce)) == (50, 1)
-    assert not InventoryMovement.objects.filter(reason="reservation").exists()
+    assert _reservations() == 0
+    assert notices() == (0, 0)
 
 
 def test_inactive_product_is_409(customer_api, make_product, checkout_body):
@@ -167,6 +181,9 @@ def test_inactive_product_is_409(customer_api, make_product, checkout_body):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "product_unavailable"
     assert not Order.objects.exists()
+    assert _stock(draft) == 10
+    assert _reservations() == 0
+    assert notices() == (0, 0)
 
 
 class TestIdempotency:
@@ -196,6 +213,7 @@ class TestIdempotency:
     def test_same_key_with_another_body_is_422(self, customer_api, make_product, checkout_body):
         product = make_product(stock=10)
         customer_api.post(URL, checkout_body((product, 1)), format="json", HTTP_IDEMPOTENCY_KEY="k")
+        sent = notices()
         response = customer_api.post(
             URL, checkout_body((product, 2)), format="json", HTTP_IDEMPOTENCY_KEY="k"
         )
@@ -203,6 +221,9 @@ class TestIdempotency:
         assert response.json()["error"]["code"] == "idempotency_key_reused"
         assert Order.objects.count() == 1
         assert _stock(product) == 9
+        assert _reservations() == 1
+        assert IdempotencyKey.objects.count() == 1
+        assert notices() == sent
 
     def test_keys_belong_to_one_customer(
         self, customer_api, other_api, make_product, checkout_body
@@ -225,6 +246,8 @@ class TestIdempotency:
         failed = customer_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
         assert failed.status_code == 409
         assert not IdempotencyKey.objects.exists()
+        assert not Order.objects.exists()
+        assert _stock(product) == 1
         from catalog.services import stock_adjust
 
         stock_adjust(product_id=product.id, quantity=5)
@@ -238,6 +261,9 @@ class TestIdempotency:
         )
         assert response.status_code == 400
         assert "Idempotency-Key" in response.json()["error"]["fields"]
+        assert not Order.objects.exists()
+        assert not IdempotencyKey.objects.exists()
+        assert _stock(product) == 10
 
 
 def test_anonymous_is_401(client_a, make_product, checkout_body):
@@ -245,6 +271,8 @@ def test_anonymous_is_401(client_a, make_product, checkout_body):
     response = client_a.post(URL, checkout_body((product, 1)), format="json")
     assert response.status_code == 401
     assert _stock(product) == 10
+    assert not Order.objects.exists()
+    assert notices() == (0, 0)
 
 
 def test_token_of_tenant_a_is_refused_on_tenant_b(
@@ -256,6 +284,10 @@ def test_token_of_tenant_a_is_refused_on_tenant_b(
     response = client.post(URL, checkout_body((product, 1)), format="json")
     assert response.status_code == 401
     assert not Order.objects.exists()
+    with schema_context(tenant_a.schema_name):
+        assert not Order.objects.exists()
+        assert _stock(product) == 10
+        assert _reservations() == 0
 
 
 def test_totals_are_decimal_exact(place_order, customer, make_product):

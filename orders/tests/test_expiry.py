@@ -65,6 +65,8 @@ def test_order_expire_rechecks_under_the_lock(place_order, customer, make_produc
     _age(order, 1)
     services.order_payment_status_set(order_id=order.id, status="paid")
     assert services.order_expire(order_id=order.id) is False
+    assert Order.objects.get(id=order.id).status == "pending"
+    assert not InventoryMovement.objects.filter(reference=order.number, reason="release").exists()
 
 
 def test_schedules_are_registered_per_tenant(db):

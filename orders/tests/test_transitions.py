@@ -7,6 +7,7 @@ from catalog.models import InventoryMovement, Product
 from orders import services
 from orders.errors import InvalidPaymentTransition, InvalidTransition
 from orders.models import Order
+from orders.tests.conftest import notices
 
 URL = "/api/v1/orders/"
 S = Order.Status
@@ -43,6 +44,20 @@ PAIRS = [(a, b) for a in ALL for b in ALL if b != S.PENDING]
 pytestmark = pytest.mark.django_db
 
 
+def _state(order: Order) -> tuple:
+    """What a refused change must leave as it was: the order, its stock and ledger, notices."""
+    order = Order.objects.get(id=order.id)
+    product_id = order.items[0]["product_id"]
+    return (
+        order.status,
+        order.payment_status,
+        len(order.history),
+        Product.objects.get(id=product_id).stock_quantity,
+        InventoryMovement.objects.filter(reference=order.number).count(),
+        notices(),
+    )
+
+
 @pytest.fixture
 def order_in(place_order, customer, make_product):
     """order_in(status) -> an order of the customer brought to that status by the services."""
@@ -59,6 +74,7 @@ def order_in(place_order, customer, make_product):
 @pytest.mark.parametrize("current, target", PAIRS)
 def test_every_transition_over_the_api(admin_api, order_in, current, target):
     order = order_in(current)
+    before = _state(order)
     response = admin_api.post(f"{URL}{order.id}/{ROUTES[target]}/", {}, format="json")
     if target in VALID[current]:
         assert response.status_code == 200, response.json()
@@ -75,6 +91,7 @@ def test_every_transition_over_the_api(admin_api, order_in, current, target):
         assert error["current_status"] == current
         assert sorted(error["allowed"]) == sorted(VALID[current])
         assert Order.objects.get(id=order.id).status == current
+        assert _state(order) == before
 
 
 def test_full_life_keeps_every_timestamp_and_the_history(order_in):
@@ -113,9 +130,11 @@ def test_cancel_puts_the_stock_back_through_the_ledger(staff_api, order_in, stat
     ledger = InventoryMovement.objects.filter(reference=order.number).order_by("id")
     assert [(m.reason, m.quantity) for m in ledger] == [("reservation", -2), ("release", 2)]
     # A second cancel is refused by the state machine; the stock stays right.
+    before = _state(order)
     again = staff_api.post(f"{URL}{order.id}/cancel/", {}, format="json")
     assert again.status_code == 409
     assert Product.objects.get(id=product_id).stock_quantity == 10
+    assert _state(order) == before
 
 
 def test_shipping_records_the_tracking_number(staff_api, order_in):
@@ -137,26 +156,34 @@ class TestWhoMayDoWhat:
     @pytest.mark.parametrize("route", ["confirm", "process", "ship", "deliver", "refund"])
     def test_customer_may_not_move_their_order_otherwise(self, customer_api, order_in, route):
         order = order_in(S.PENDING)
+        before = _state(order)
         response = customer_api.post(f"{URL}{order.id}/{route}/", {}, format="json")
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "permission_denied"
         assert Order.objects.get(id=order.id).status == S.PENDING
+        assert _state(order) == before
 
     def test_another_customer_gets_404(self, other_api, order_in):
         order = order_in(S.PENDING)
+        before = _state(order)
         assert other_api.post(f"{URL}{order.id}/cancel/", {}, format="json").status_code == 404
         assert other_api.get(f"{URL}{order.id}/").status_code == 404
         assert Order.objects.get(id=order.id).status == S.PENDING
+        assert _state(order) == before
 
     def test_refund_needs_the_refund_permission(self, staff_api, admin_api, order_in):
         order = order_in(S.DELIVERED)
+        before = _state(order)
         assert staff_api.post(f"{URL}{order.id}/refund/", {}, format="json").status_code == 403
+        assert _state(order) == before
         assert admin_api.post(f"{URL}{order.id}/refund/", {}, format="json").status_code == 200
 
     def test_unknown_order_is_404(self, staff_api, in_a):
         response = staff_api.post(f"{URL}999999/confirm/", {}, format="json")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+        assert not Order.objects.exists()
+        assert notices() == (0, 0)
 
 
 class TestBulkStatus:
@@ -166,6 +193,7 @@ class TestBulkStatus:
             order_in(S.CONFIRMED),
             order_in(S.SHIPPED),
         )
+        shipped_before = _state(shipped)
         response = staff_api.post(
             f"{URL}bulk-status/",
             {"ids": [shipped.id, pending.id, 999999, confirmed.id], "status": "cancelled"},
@@ -184,6 +212,7 @@ class TestBulkStatus:
             {"id": confirmed.id, "result": "ok", "status": "cancelled"},
         ]
         assert Order.objects.get(id=shipped.id).status == S.SHIPPED
+        assert _state(shipped)[:5] == shipped_before[:5]  # the others' notices were sent
 
     def test_other_domain_errors_are_reported_per_order(self, order_in, monkeypatch):
         from catalog import services as catalog_services
@@ -198,6 +227,7 @@ class TestBulkStatus:
             return real_release(**kwargs)
 
         monkeypatch.setattr(catalog_services, "stock_release", release)
+        broken_before = _state(broken)
         results = services.orders_bulk_transition(
             order_ids=[broken.id, fine.id], status="cancelled"
         )
@@ -205,21 +235,26 @@ class TestBulkStatus:
         assert results[0]["code"] == "release_exceeds_reservation"
         assert results[1] == {"id": fine.id, "result": "ok", "status": "cancelled"}
         assert Order.objects.get(id=broken.id).status == S.PENDING
+        assert _state(broken)[:5] == broken_before[:5]
 
     def test_customers_may_not_bulk_update(self, customer_api, order_in):
         order = order_in(S.PENDING)
+        before = _state(order)
         response = customer_api.post(
             f"{URL}bulk-status/", {"ids": [order.id], "status": "cancelled"}, format="json"
         )
         assert response.status_code == 403
+        assert _state(order) == before
 
     def test_bulk_needs_the_permission_of_the_target_status(self, staff_api, order_in):
         order = order_in(S.DELIVERED)
+        before = _state(order)
         response = staff_api.post(
             f"{URL}bulk-status/", {"ids": [order.id], "status": "refunded"}, format="json"
         )
         assert response.status_code == 403
         assert Order.objects.get(id=order.id).status == S.DELIVERED
+        assert _state(order) == before
 
     @pytest.mark.parametrize(
         "payload, field",
@@ -232,10 +267,12 @@ class TestBulkStatus:
     )
     def test_bad_input(self, staff_api, order_in, payload, field):
         order = order_in(S.PENDING)
+        before = _state(order)
         response = staff_api.post(f"{URL}bulk-status/", payload, format="json")
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
         assert Order.objects.get(id=order.id).status == S.PENDING
+        assert _state(order) == before
 
 
 class TestPaymentStatus:
@@ -270,12 +307,16 @@ class TestPaymentStatus:
         order = order_in(S.PENDING)
         for step in steps:
             services.order_payment_status_set(order_id=order.id, status=step)
+        before = _state(order)
         with pytest.raises(InvalidPaymentTransition):
             services.order_payment_status_set(order_id=order.id, status=bad)
+        assert _state(order) == before
 
 
 def test_service_refuses_invalid_transitions(order_in):
     order = order_in(S.SHIPPED)
+    before = _state(order)
     with pytest.raises(InvalidTransition) as info:
         services.order_transition(order_id=order.id, status=S.CANCELLED)
     assert info.value.extra == {"current_status": "shipped", "allowed": ["delivered"]}
+    assert _state(order) == before
