@@ -5,10 +5,7 @@ CursorPagination, ties on the sort value (many products at one price) never fall
 OFFSET.
 """
 
-from core.pagination import KeysetPagination, decode_cursor, encode_cursor
-
-# The cursor helpers stay importable from here (bench/ builds cursors with them).
-__all__ = ["ProductPagination", "decode_cursor", "encode_cursor"]
+from core.pagination import KeysetPagination
 
 
 class ProductPagination(KeysetPagination):
