@@ -41,9 +41,10 @@ def test_sync_is_idempotent_and_keeps_revoked_default_grants_revoked(in_a):
 
 def test_sync_adds_a_newly_registered_resource_with_its_default_grants(in_a, monkeypatch):
     from rbac import registry
+    from rbac.services import sync
 
     monkeypatch.setattr(registry, "RESOURCES", dict(registry.RESOURCES))
-    monkeypatch.setattr(services, "RESOURCES", registry.RESOURCES)
+    monkeypatch.setattr(sync, "RESOURCES", registry.RESOURCES)
     registry.register_resource("lab.widget", actions=("read", "tune"), member=("read",))
     counts = services.rbac_sync()
     assert counts == {"roles": 0, "resources": 1, "permissions": 2, "grants": 3}
