@@ -42,6 +42,8 @@ def resource_create(
 
 @transaction.atomic
 def resource_update(*, actor, resource: Resource, data: dict) -> Resource:
+    # Compared with the stored row: the admin hands over an instance its form already changed.
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
     resource, changed = model_update(instance=resource, fields=EDITABLE_FIELDS, data=data)
     if changed:
         changes = {name: data[name] for name in changed}
@@ -84,6 +86,12 @@ def permission_create(
 
 @transaction.atomic
 def permission_update(*, actor, permission: Permission, data: dict) -> Permission:
+    # Compared with the stored row: the admin hands over an instance its form already changed.
+    permission = (
+        Permission.objects.select_related("resource")
+        .select_for_update(of=("self",))
+        .get(pk=permission.pk)
+    )
     permission, changed = model_update(instance=permission, fields=EDITABLE_FIELDS, data=data)
     if changed:
         changes = {name: data[name] for name in changed}

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
-from rbac.models import AuditEntry, Role, RoleAssignment
+from rbac import services
+from rbac.models import AuditEntry, Permission, Role, RoleAssignment
 from rbac.tests.factories import RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,38 @@ def test_admin_writes_go_through_the_services(admin_client, tenant_a, make_user)
     assert cycle.status_code == 200 and b"inherit from itself" in cycle.content
     with schema_context(tenant_a.schema_name):
         assert Role.objects.get(pk=role.pk).parent_id == member.pk
+
+
+def test_admin_edits_of_resources_and_permissions_are_saved_and_audited(admin_client, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        resource = services.resource_create(
+            actor=None, name="lab.sample", description="old", actions=["read"]
+        )
+        permission = Permission.objects.get(resource=resource, action="read")
+    inline = {"permissions-TOTAL_FORMS": "0", "permissions-INITIAL_FORMS": "0"}
+    response = admin_client.post(
+        f"/admin/rbac/resource/{resource.pk}/change/", {"description": "new", **inline}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    response = admin_client.post(
+        f"/admin/rbac/permission/{permission.pk}/change/",
+        {"description": "reads samples", "is_active": "on"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    with schema_context(tenant_a.schema_name):
+        resource.refresh_from_db()
+        permission.refresh_from_db()
+        assert resource.description == "new" and resource.is_active is False
+        assert permission.description == "reads samples" and permission.is_active is True
+        changes = dict(
+            AuditEntry.objects.filter(action__in=["resource.update", "permission.update"])
+            .order_by("id")
+            .values_list("action", "changes")
+        )
+    assert changes == {
+        "resource.update": {"description": "new", "is_active": False},
+        "permission.update": {"description": "reads samples"},
+    }
 
 
 def test_rbac_sync_command_is_idempotent(tenant_a, tenant_b, capsys):
