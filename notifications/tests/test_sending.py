@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from notifications import registry, services
 from notifications.models import Message, Notification
+from notifications.services import emails
 from notifications.tasks import send_email
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,7 @@ def test_a_template_error_fails_the_message_without_retrying(in_a, monkeypatch):
     def broken(**kwargs):
         raise ValueError("template is broken")
 
-    monkeypatch.setattr(services, "render_email", broken)
+    monkeypatch.setattr(emails, "render_email", broken)
     send_email.apply(args=[str(message.pk)], headers={"_schema_name": "alpha"})
     message.refresh_from_db()
     assert message.status == "failed" and message.attempts == 1
