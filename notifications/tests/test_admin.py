@@ -45,6 +45,15 @@ def test_message_pages_and_resend(
         assert admin_client.get(f"/admin/notifications/{page}/", **host).status_code == 200
     # The platform-wide suppression list is not shown in a tenant's admin.
     assert admin_client.get("/admin/notifications/suppression/", **host).status_code == 403
+    # Messages and their events are records: neither added nor edited here.
+    assert admin_client.get("/admin/notifications/message/add/", **host).status_code == 403
+    edit = admin_client.post(
+        f"/admin/notifications/message/{messages[0].pk}/change/", {"subject": "x"}, **host
+    )
+    assert edit.status_code == 403
+    connection.set_tenant(tenant_a)
+    assert Message.objects.get(pk=messages[0].pk).subject == messages[0].subject
+    connection.set_schema_to_public()
 
     with django_capture_on_commit_callbacks():
         response = admin_client.post(
@@ -65,6 +74,14 @@ def test_the_platform_admin_manages_the_suppression_list(admin_client):
         HTTP_HOST="localhost",
     )
     assert response.status_code == 302
+    entry = Suppression.objects.get()
+    assert entry.email == "spam@example.com"
+    edit = admin_client.post(
+        f"/admin/notifications/suppression/{entry.pk}/change/",
+        {"email": "other@example.com", "reason": "manual", "detail": ""},
+        HTTP_HOST="localhost",
+    )
+    assert edit.status_code == 403
     assert Suppression.objects.get().email == "spam@example.com"
     assert (
         admin_client.get("/admin/notifications/suppression/", HTTP_HOST="localhost").status_code

@@ -40,6 +40,21 @@ def test_admin_changelists_render_with_few_queries(
     assert response.status_code == 200
 
 
+def test_the_audit_log_is_read_only_in_the_admin(admin_client, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        services.role_create(actor=None, name="audited")
+        entry = AuditEntry.objects.get(action="role.create")
+        before = list(AuditEntry.objects.values())
+    assert admin_client.get("/admin/rbac/auditentry/add/").status_code == 403
+    assert admin_client.get(f"/admin/rbac/auditentry/{entry.pk}/change/").status_code == 200
+    edit = admin_client.post(f"/admin/rbac/auditentry/{entry.pk}/change/", {"action": "x"})
+    assert edit.status_code == 403
+    delete = admin_client.post(f"/admin/rbac/auditentry/{entry.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
+    with schema_context(tenant_a.schema_name):
+        assert list(AuditEntry.objects.values()) == before
+
+
 def test_admin_role_pages_and_guardian_object_permissions(admin_client, tenant_a, make_user):
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
