@@ -62,7 +62,7 @@ def test_admin_role_pages_and_guardian_object_permissions(admin_client, tenant_a
     assert admin_client.get(f"/admin/rbac/role/{role.pk}/permissions/").status_code == 200
 
 
-def test_admin_writes_go_through_the_services(admin_client, tenant_a, make_user):
+def test_admin_writes_go_through_the_services(admin_client, tenant_a, make_user, rbac_state):
     with schema_context(tenant_a.schema_name):
         member = Role.objects.get(name="member")
     response = admin_client.post(
@@ -97,11 +97,14 @@ def test_admin_writes_go_through_the_services(admin_client, tenant_a, make_user)
         assert AuditEntry.objects.filter(action="assignment.create").exists()
     with schema_context(tenant_a.schema_name):
         system = Role.objects.get(name="admin")
+    before = rbac_state()
     response = admin_client.post(f"/admin/rbac/role/{system.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
+    assert rbac_state() == before
     with schema_context(tenant_a.schema_name):
         assert Role.objects.filter(name="admin").exists()
         child = RoleFactory(parent=role)
+    before = rbac_state()
     cycle = admin_client.post(
         f"/admin/rbac/role/{role.pk}/change/",
         {
@@ -116,6 +119,7 @@ def test_admin_writes_go_through_the_services(admin_client, tenant_a, make_user)
     assert cycle.status_code == 200 and b"inherit from itself" in cycle.content
     with schema_context(tenant_a.schema_name):
         assert Role.objects.get(pk=role.pk).parent_id == member.pk
+    assert rbac_state() == before
 
 
 def test_admin_edits_of_resources_and_permissions_are_saved_and_audited(admin_client, tenant_a):
