@@ -178,7 +178,7 @@ def test_preferences_are_honoured_except_for_essential_categories(
 
 
 def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
-    in_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager, notifications_state
 ):
     from notifications.errors import MessageNotResendable
 
@@ -191,8 +191,13 @@ def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
     message.refresh_from_db()
     assert "token=secret" in mail.outbox[0].body
     assert message.status == "sent" and message.context == {} and message.context_redacted
-    with pytest.raises(MessageNotResendable):
+    before = notifications_state()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(MessageNotResendable),
+    ):
         services.message_resend(message=message)
+    assert callbacks == [] and notifications_state() == before
 
 
 def test_resend_queues_a_copy(in_a, django_capture_on_commit_callbacks, celery_eager):
@@ -218,9 +223,13 @@ def test_a_template_error_fails_the_message_without_retrying(in_a, monkeypatch):
     assert "template is broken" in message.error
 
 
-def test_unknown_templates_are_refused_at_once(in_a):
-    with pytest.raises(ValueError):
+def test_unknown_templates_are_refused_at_once(
+    in_a, django_capture_on_commit_callbacks, notifications_state
+):
+    before = notifications_state()
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValueError):
         services.email_send(to="a@example.com", template="nope")
+    assert callbacks == [] and notifications_state() == before
 
 
 def test_sign_up_emails_are_recorded_in_the_public_schema(
