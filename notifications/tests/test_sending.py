@@ -4,7 +4,8 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from notifications import registry, services
+from core.tasks import backoff_countdown
+from notifications import registry, services, tasks
 from notifications.models import Message, Notification
 from notifications.services import emails
 from notifications.tasks import send_email
@@ -98,6 +99,13 @@ def test_a_provider_error_is_retried_with_backoff_then_sent(
         return original_retry(*args, **kwargs)
 
     monkeypatch.setattr(send_email, "retry", retry)
+    policy_calls = []
+
+    def policy(retries):
+        policy_calls.append(retries)
+        return backoff_countdown(retries)
+
+    monkeypatch.setattr(tasks, "backoff_countdown", policy)
     celery_eager.conf.task_eager_propagates = False  # let apply() run the retries
     provider.failures = 2
     with django_capture_on_commit_callbacks(execute=True):
@@ -107,6 +115,7 @@ def test_a_provider_error_is_retried_with_backoff_then_sent(
     assert message.status == "sent" and message.attempts == 3 and message.error == ""
     assert len(mail.outbox) == 1
     assert len(countdowns) == 2 and all(0 <= c <= 600 for c in countdowns)
+    assert policy_calls == [0, 1]  # the platform's one backoff policy (core.tasks)
 
 
 def test_the_message_fails_after_the_last_attempt(
