@@ -35,9 +35,9 @@ class ChatView(APIView):
     permission_classes = [CanUseChat]
 
 
+# A room's members, messages and read positions are readable by its members only. (A comment,
+# not a docstring: the API schema would show it on every such endpoint.)
 class RoomContentView(ChatView):
-    """A room's members, messages or read positions: readable by its members only."""
-
     permission_classes = [CanUseChat, CanReadRoom]
 
 
