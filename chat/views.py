@@ -2,12 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import selectors, services
-from chat.permissions import CanUseChat
+from chat.permissions import CanReadRoom, CanUseChat
 from chat.serializers import (
     DirectRoomSerializer,
     HistoryQuerySerializer,
@@ -22,52 +21,43 @@ from chat.serializers import (
     RoomCreateSerializer,
     RoomUpdateSerializer,
 )
+from core.pagination import cursor_pagination, paginated_response
 
-
-class RoomPagination(CursorPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = ("-room__created_at", "-id")
-
-
-class MessagePagination(CursorPagination):
-    """Newest first; ids grow with time, so the id is a stable cursor."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "-id"
-
-
-class MemberPagination(CursorPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-    ordering = "id"
+RoomPagination = cursor_pagination(("-room__created_at", "-id"), name="RoomPagination")
+# Newest first; ids grow with time, so the id is a stable cursor.
+MessagePagination = cursor_pagination("-id", name="MessagePagination")
+MemberPagination = cursor_pagination(
+    "id", page_size=100, max_page_size=500, name="MemberPagination"
+)
 
 
 class ChatView(APIView):
     permission_classes = [CanUseChat]
 
 
-def _my_room(request, room_id):
-    return selectors.membership_for(user=request.user, room_id=room_id)
+# A room's members, messages and read positions are readable by its members only. (A comment,
+# not a docstring: the API schema would show it on every such endpoint.)
+class RoomContentView(ChatView):
+    permission_classes = [CanUseChat, CanReadRoom]
 
 
 class RoomListView(ChatView):
     @extend_schema(responses=MyRoomSerializer(many=True))
     def get(self, request):
-        paginator = RoomPagination()
-        page = paginator.paginate_queryset(selectors.rooms_for_user(request.user), request, self)
-        return paginator.get_paginated_response(MyRoomSerializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=RoomPagination,
+            serializer_class=MyRoomSerializer,
+            queryset=selectors.rooms_for_user(request.user),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=RoomCreateSerializer, responses={201: MyRoomSerializer})
     def post(self, request):
         data = RoomCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         room = services.room_create(user=request.user, **data.validated_data)
-        member = _my_room(request, room.pk)
+        member = selectors.membership_for(user=request.user, room_id=room.pk)
         return Response(MyRoomSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -79,8 +69,9 @@ class DirectRoomView(ChatView):
         room, created = services.room_direct_get_or_create(
             user=request.user, other_user_id=data.validated_data["user_id"]
         )
+        member = selectors.membership_for(user=request.user, room_id=room.pk)
         return Response(
-            MyRoomSerializer(_my_room(request, room.pk)).data,
+            MyRoomSerializer(member).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -88,21 +79,24 @@ class DirectRoomView(ChatView):
 class RoomDetailView(ChatView):
     @extend_schema(responses=MyRoomSerializer)
     def get(self, request, room_id):
-        return Response(MyRoomSerializer(_my_room(request, room_id)).data)
+        member = selectors.membership_for(user=request.user, room_id=room_id)
+        return Response(MyRoomSerializer(member).data)
 
     @extend_schema(request=RoomUpdateSerializer, responses=MyRoomSerializer)
     def patch(self, request, room_id):
         data = RoomUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.room_rename(user=request.user, room_id=room_id, name=data.validated_data["name"])
-        return Response(MyRoomSerializer(_my_room(request, room_id)).data)
+        member = selectors.membership_for(user=request.user, room_id=room_id)
+        return Response(MyRoomSerializer(member).data)
 
 
 class RoomArchiveView(ChatView):
     @extend_schema(request=None, responses=MyRoomSerializer)
     def post(self, request, room_id):
         services.room_archive(user=request.user, room_id=room_id)
-        return Response(MyRoomSerializer(_my_room(request, room_id)).data)
+        member = selectors.membership_for(user=request.user, room_id=room_id)
+        return Response(MyRoomSerializer(member).data)
 
 
 class RoomLeaveView(ChatView):
@@ -112,13 +106,16 @@ class RoomLeaveView(ChatView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberListView(ChatView):
+class MemberListView(RoomContentView):
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request, room_id):
-        _my_room(request, room_id)
-        paginator = MemberPagination()
-        page = paginator.paginate_queryset(selectors.room_members(room_id=room_id), request, self)
-        return paginator.get_paginated_response(MemberSerializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=MemberPagination,
+            serializer_class=MemberSerializer,
+            queryset=selectors.room_members(room_id=room_id),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
     def post(self, request, room_id):
@@ -136,17 +133,19 @@ class MemberDetailView(ChatView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageListView(ChatView):
+class MessageListView(RoomContentView):
     @extend_schema(parameters=[HistoryQuerySerializer], responses=MessageSerializer(many=True))
     def get(self, request, room_id):
         """History newest first: ?before=<message id>, ?after=<message id>, ?search=<text>."""
-        _my_room(request, room_id)
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        messages = selectors.messages_for_room(room_id=room_id, **query.validated_data)
-        paginator = MessagePagination()
-        page = paginator.paginate_queryset(messages, request, self)
-        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=MessagePagination,
+            serializer_class=MessageSerializer,
+            queryset=selectors.messages_for_room(room_id=room_id, **query.validated_data),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=MessageSendSerializer, responses={201: MessageSerializer})
     def post(self, request, room_id):
@@ -193,7 +192,7 @@ class MessageEditsView(ChatView):
         return Response(MessageEditHistorySerializer(edits, many=True).data)
 
 
-class ReadView(ChatView):
+class ReadView(RoomContentView):
     @extend_schema(request=ReadSerializer, responses={204: None})
     def post(self, request, room_id):
         data = ReadSerializer(data=request.data)
@@ -206,7 +205,6 @@ class ReadView(ChatView):
     @extend_schema(responses={200: dict})
     def get(self, request, room_id):
         """Every member's read position (for read receipts)."""
-        _my_room(request, room_id)
         return Response({"results": selectors.room_read_positions(room_id=room_id)})
 
 

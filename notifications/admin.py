@@ -3,9 +3,8 @@ preferences, branding and in-app notifications."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
 
+from core.admin import PublicSchemaOnlyAdmin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from notifications import services
 from notifications.models import (
@@ -18,19 +17,24 @@ from notifications.models import (
 )
 
 
-class MessageEventInline(admin.TabularInline):
+class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = MessageEvent
     extra = 0
     can_delete = False
     fields = ["event_type", "occurred_at", "description", "event_id"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class RecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Records written by the services: shown, never added or edited here. Deleting one stays
+    possible (e.g. to honour a request to erase someone's data)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(RecordAdmin):
     list_display = ["to_email", "template", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "template", "category"]
     list_per_page = 50
@@ -61,12 +65,6 @@ class MessageAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["resend"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.action(description="Send the selected messages again")
     def resend(self, request, queryset):
         sent, refused = 0, 0
@@ -86,7 +84,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(PublicSchemaOnlyAdmin):
     """The platform-wide list, kept in the public schema: shown in the platform admin only."""
 
     list_display = ["email", "reason", "created_at"]
@@ -95,23 +93,10 @@ class SuppressionAdmin(admin.ModelAdmin):
     search_fields = ["email"]
     fields = ["email", "reason", "detail"]
 
-    def _public(self) -> bool:
-        return connection.schema_name == get_public_schema_name()
-
-    def has_module_permission(self, request):
-        return self._public() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._public() and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return self._public() and super().has_add_permission(request)
-
     def has_change_permission(self, request, obj=None):
+        # An address is added to the list or removed from it; suppression_add keeps the
+        # first entry, so an edit would not be saved.
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        return self._public() and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         saved = services.suppression_add(email=obj.email, reason=obj.reason, detail=obj.detail)
@@ -177,7 +162,7 @@ class BrandingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(RecordAdmin):
     list_display = ["title", "user", "kind", "category", "read_at", "created_at"]
     list_filter = ["kind", "category"]
     list_select_related = ["user"]
@@ -187,9 +172,3 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "kind", "category", "title", "body", "url", "data", "read_at"]
     readonly_fields += ["created_at"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -18,6 +18,11 @@ class SenderNotAllowed(DomainError):
     default_message = "Emails cannot be sent from this address."
 
 
+class UnsubscribeLinkInvalid(DomainError):
+    code = "invalid_link"
+    default_message = "This unsubscribe link is invalid or has expired."
+
+
 class NotificationNotFound(NotFound):
     code = "not_found"
     default_message = "Notification not found."

@@ -1,9 +1,12 @@
 """Reads of the notifications app."""
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from notifications import registry
+from notifications.errors import UnsubscribeLinkInvalid
 from notifications.models import Notification, Preference
+from notifications.rendering import unsubscribe_token_read
 
 
 def notifications_for_user(*, user, unread: bool | None = None) -> QuerySet[Notification]:
@@ -35,3 +38,18 @@ def preferences_for_email(*, email: str) -> list[dict]:
             }
         )
     return result
+
+
+def unsubscribe_request(*, token: str) -> dict:
+    """{"email", "category" (registry.Category), "schema"} a signed unsubscribe link stands for.
+
+    The token is the only credential: it must be valid, unexpired, signed for this schema and
+    name a category that can be turned off; UnsubscribeLinkInvalid otherwise.
+    """
+    payload = unsubscribe_token_read(token)
+    if payload is None or payload["schema"] != connection.schema_name:
+        raise UnsubscribeLinkInvalid()
+    category = registry.CATEGORIES.get(payload["category"])
+    if category is None or category.essential:
+        raise UnsubscribeLinkInvalid("Account and security emails cannot be unsubscribed from.")
+    return {**payload, "category": category}

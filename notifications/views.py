@@ -1,6 +1,5 @@
 """Notifications API (in-app notifications, preferences) and the one-click unsubscribe page."""
 
-from django.db import connection
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -12,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import DomainError
-from notifications import registry, selectors, services
+from core.pagination import DefaultCursorPagination, paginated_response
+from notifications import selectors, services
 from notifications.models import Notification
-from notifications.rendering import unsubscribe_token_read
 from notifications.serializers import (
     NotificationListQuerySerializer,
     NotificationSerializer,
@@ -40,8 +39,13 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[NotificationListQuerySerializer])
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return paginated_response(
+            pagination_class=DefaultCursorPagination,
+            serializer_class=NotificationSerializer,
+            queryset=self.get_queryset(),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
@@ -91,31 +95,21 @@ class UnsubscribeView(View):
 
     template_name = "notifications/unsubscribe.html"
 
-    def _payload(self, token: str):
-        payload = unsubscribe_token_read(token)
-        if payload is None or payload["schema"] != connection.schema_name:
-            return None, "This unsubscribe link is invalid or has expired."
-        category = registry.CATEGORIES.get(payload["category"])
-        if category is None or category.essential:
-            return None, "Account and security emails cannot be unsubscribed from."
-        return {**payload, "category": category}, None
-
     def _error(self, request, message: str):
         context = {"title": "Link not valid", "state": "error", "message": message}
         return render(request, self.template_name, context, status=400)
 
     def get(self, request, token: str):
-        payload, error = self._payload(token)
-        if error:
-            return self._error(request, error)
+        try:
+            payload = selectors.unsubscribe_request(token=token)
+        except DomainError as exc:
+            return self._error(request, exc.message)
         context = {"title": "Unsubscribe", "state": "confirm", **payload}
         return render(request, self.template_name, context)
 
     def post(self, request, token: str):
-        payload, error = self._payload(token)
-        if error:
-            return self._error(request, error)
         try:
+            payload = selectors.unsubscribe_request(token=token)
             services.unsubscribe(email=payload["email"], category=payload["category"].key)
         except DomainError as exc:
             return self._error(request, exc.message)

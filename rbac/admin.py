@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from rbac import services
 from rbac.models import AuditEntry, Permission, Resource, Role, RoleAssignment, RolePermission
@@ -21,16 +22,13 @@ class ServiceWritesMixin:
             self.delete_model(request, obj)
 
 
-class PermissionInline(admin.TabularInline):
+class PermissionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Permission
     extra = 0
     fields = ["action", "description", "is_active"]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Resource)
@@ -82,16 +80,13 @@ class PermissionAdmin(ServiceWritesMixin, admin.ModelAdmin):
         services.permission_delete(actor=request.user, permission=obj)
 
 
-class GrantInline(admin.TabularInline):
+class GrantInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RolePermission
     extra = 0
     fields = ["permission", "conditions", "fields"]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("permission__resource")
@@ -208,19 +203,10 @@ class RoleAssignmentAdmin(ServiceWritesMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "target_type", "target_repr"]
     list_filter = ["action", "target_type"]
     list_select_related = ["actor"]
     search_fields = ["target_repr", "target_id", "actor__email"]
     date_hierarchy = "created_at"
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

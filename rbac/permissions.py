@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.permissions import BasePermission
 
-from rbac import access
+from rbac import access, errors
 
 DEFAULT_ACTIONS = {
     "list": "read",
@@ -144,3 +144,14 @@ class RBACObjectFilter(BaseFilterBackend):
         return access.filter_queryset(
             request.user, queryset, resource, action, rbac_context(view, request)
         )
+
+
+def check_can_explain(actor, subject_id) -> None:
+    """Anyone may explain their own checks; explaining another user's shows who holds what,
+    which needs rbac.assignment:read."""
+    if (
+        subject_id
+        and subject_id != actor.pk
+        and not access.has_permission(actor, "rbac.assignment", "read")
+    ):
+        raise errors.PermissionDenied("You may not explain another user's permissions.")

@@ -1,13 +1,11 @@
 """REST API of the rbac app: thin views over rbac.services, rbac.selectors and rbac.access."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rbac import access, selectors, services
-from rbac.errors import PermissionDenied, RbacNotFound
 from rbac.permissions import HasRBACPermission
 from rbac.serializers import (
     AssignmentSerializer,
@@ -201,15 +199,6 @@ class MyPermissionsView(APIView):
         return Response(access.effective_permissions(request.user))
 
 
-def _object_or_404(resource: str, object_id: str | None):
-    if object_id is None:
-        return None
-    obj = selectors.guarded_object(resource=resource, object_id=object_id)
-    if obj is None:
-        raise RbacNotFound(f'No {resource} object "{object_id}" that supports object permissions.')
-    return obj
-
-
 class CheckView(APIView):
     """Bulk check: {"checks": [{"resource", "action", "context"?, "object_id"?}]} (max 200)."""
 
@@ -217,17 +206,8 @@ class CheckView(APIView):
     def post(self, request):
         serializer = CheckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        results = []
-        for check in serializer.validated_data["checks"]:
-            obj = _object_or_404(check["resource"], check.get("object_id"))
-            allowed = access.has_permission(
-                request.user, check["resource"], check["action"], check["context"], obj=obj
-            )
-            item = {"resource": check["resource"], "action": check["action"], "allowed": allowed}
-            if obj is not None:
-                item["object_id"] = check["object_id"]
-            results.append(item)
-        return Response({"results": results})
+        checks = serializer.validated_data["checks"]
+        return Response({"results": selectors.check_results(user=request.user, checks=checks)})
 
 
 class ExplainView(APIView):
@@ -239,16 +219,15 @@ class ExplainView(APIView):
         serializer = ExplainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        subject = request.user
-        if data.get("user") and data["user"] != request.user.pk:
-            if not access.has_permission(request.user, "rbac.assignment", "read"):
-                raise PermissionDenied("You may not explain another user's permissions.")
-            subject = get_user_model().objects.filter(pk=data["user"]).first()
-            if subject is None:
-                raise RbacNotFound("No such user.")
-        obj = _object_or_404(data["resource"], data.get("object_id"))
-        result = access.explain(subject, data["resource"], data["action"], data["context"], obj)
-        return Response({"user": str(subject.pk), **result})
+        result = selectors.explanation(
+            actor=request.user,
+            resource=data["resource"],
+            action=data["action"],
+            context=data["context"],
+            user_id=data.get("user"),
+            object_id=data.get("object_id"),
+        )
+        return Response(result)
 
 
 class ObjectPermissionView(APIView):
@@ -261,7 +240,10 @@ class ObjectPermissionView(APIView):
         serializer = ObjectPermissionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return data, _object_or_404(data["resource"], data["object_id"])
+        obj = selectors.guarded_object_or_404(
+            resource=data["resource"], object_id=data["object_id"]
+        )
+        return data, obj
 
     @extend_schema(request=ObjectPermissionSerializer, responses={201: dict})
     def post(self, request):

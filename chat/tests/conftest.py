@@ -79,3 +79,23 @@ def world(django_db_setup, django_db_blocker):
     created = World(django_db_blocker)
     yield created
     created.cleanup()
+
+
+@pytest.fixture
+def chat_state(tenant_a, tenant_b):
+    """chat_state(): every room, membership, message and edit in both tenants, compared before
+    and after a refused request to show it wrote nothing."""
+    from django_tenants.utils import schema_context
+
+    from chat.models import Message, MessageEdit, Room, RoomMember
+
+    def snapshot() -> dict:
+        state = {}
+        for schema in (tenant_a.schema_name, tenant_b.schema_name):
+            with schema_context(schema):
+                for model in (Room, RoomMember, Message, MessageEdit):
+                    rows = list(model.objects.order_by("pk").values())
+                    state[f"{schema}.{model.__name__}"] = rows
+        return state
+
+    return snapshot

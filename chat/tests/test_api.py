@@ -29,7 +29,7 @@ def _error(response, status, code):
     return response.json()["error"]
 
 
-def test_group_room_lifecycle(auth_client, tenant_a, in_a, manager, member, make_user):
+def test_group_room_lifecycle(auth_client, tenant_a, in_a, manager, member, make_user, chat_state):
     api = auth_client(manager, tenant_a)
     other = make_user(tenant=tenant_a)
     created = api.post(
@@ -52,37 +52,45 @@ def test_group_room_lifecycle(auth_client, tenant_a, in_a, manager, member, make
 
     # A plain member may not rename or remove others; they may leave.
     member_api = auth_client(member, tenant_a)
+    before = chat_state()
     _error(
         member_api.patch(f"{API}rooms/{room_id}/", {"name": "x"}, format="json"),
         403,
         "permission_denied",
     )
     _error(member_api.delete(f"{API}rooms/{room_id}/members/{other.pk}/"), 403, "permission_denied")
+    assert chat_state() == before
     assert member_api.post(f"{API}rooms/{room_id}/leave/").status_code == 204
     _error(member_api.get(f"{API}rooms/{room_id}/"), 404, "room_not_found")
 
     # The admin removes nobody who is owner; the owner cannot leave while others remain.
     admin_api = auth_client(other, tenant_a)
+    before = chat_state()
     _error(
         admin_api.delete(f"{API}rooms/{room_id}/members/{manager.pk}/"), 403, "permission_denied"
     )
     _error(api.post(f"{API}rooms/{room_id}/leave/"), 409, "last_owner")
+    assert chat_state() == before
 
     # Archived: no more messages or changes.
     assert api.post(f"{API}rooms/{room_id}/archive/").json()["archived_at"]
+    before = chat_state()
     _error(
         api.post(f"{API}rooms/{room_id}/messages/", {"body": "late"}, format="json"),
         409,
         "room_archived",
     )
     assert not Message.objects.filter(room_id=room_id).exists()
+    assert chat_state() == before
 
 
 def test_members_may_not_create_group_rooms_but_may_talk_directly(
-    auth_client, tenant_a, in_a, member, manager, make_user
+    auth_client, tenant_a, in_a, member, manager, make_user, chat_state
 ):
     api = auth_client(member, tenant_a)
+    before = chat_state()
     _error(api.post(f"{API}rooms/", {"name": "Mine"}, format="json"), 403, "permission_denied")
+    assert chat_state() == before
     first = api.post(f"{API}rooms/direct/", {"user_id": str(manager.pk)}, format="json")
     assert first.status_code == 201 and first.json()["kind"] == "direct"
     # Unique per pair, whoever asks.
@@ -92,6 +100,7 @@ def test_members_may_not_create_group_rooms_but_may_talk_directly(
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert Room.objects.filter(kind="direct").count() == 1
     stranger = make_user()  # not a member of the tenant
+    before = chat_state()
     _error(
         api.post(f"{API}rooms/direct/", {"user_id": str(stranger.pk)}, format="json"),
         400,
@@ -100,9 +109,12 @@ def test_members_may_not_create_group_rooms_but_may_talk_directly(
     _error(
         api.post(f"{API}rooms/direct/", {"user_id": str(member.pk)}, format="json"), 400, "invalid"
     )
+    assert chat_state() == before
 
 
-def test_messages_history_edit_delete_and_search(auth_client, tenant_a, room, manager, member):
+def test_messages_history_edit_delete_and_search(
+    auth_client, tenant_a, room, manager, member, chat_state
+):
     api = auth_client(manager, tenant_a)
     ids = []
     for n in range(5):
@@ -140,15 +152,18 @@ def test_messages_history_edit_delete_and_search(auth_client, tenant_a, room, ma
         }
     ]
     member_api = auth_client(member, tenant_a)
+    before = chat_state()
     _error(
         member_api.patch(f"{API}messages/{ids[0]}/", {"body": "x"}, format="json"),
         403,
         "permission_denied",
     )
     _error(member_api.delete(f"{API}messages/{ids[0]}/"), 403, "permission_denied")
+    assert chat_state() == before
     assert api.delete(f"{API}messages/{ids[0]}/").status_code == 204
     tomb = api.get(f"{API}messages/{ids[0]}/").json()
     assert tomb["deleted"] is True and tomb["body"] == ""
+    before = chat_state()
     _error(
         api.patch(f"{API}messages/{ids[0]}/", {"body": "back"}, format="json"),
         409,
@@ -159,9 +174,10 @@ def test_messages_history_edit_delete_and_search(auth_client, tenant_a, room, ma
         400,
         "message_too_long",
     )
+    assert chat_state() == before
 
 
-def test_unread_counts_and_read_positions(auth_client, tenant_a, room, manager, member):
+def test_unread_counts_and_read_positions(auth_client, tenant_a, room, manager, member, chat_state):
     for n in range(3):
         services.message_send(user=manager, room_id=room.pk, body=f"m{n}")
     member_api = auth_client(member, tenant_a)
@@ -181,6 +197,7 @@ def test_unread_counts_and_read_positions(auth_client, tenant_a, room, manager, 
     assert RoomMember.objects.get(room=room, user=member).last_read_message_id == last.pk
     positions = member_api.get(f"{API}rooms/{room.pk}/read/").json()["results"]
     assert {p["user_id"] for p in positions} == {str(manager.pk), str(member.pk)}
+    before = chat_state()
     _error(
         member_api.post(f"{API}rooms/{room.pk}/read/", {"message_id": 0}, format="json"),
         400,
@@ -191,6 +208,7 @@ def test_unread_counts_and_read_positions(auth_client, tenant_a, room, manager, 
         404,
         "message_not_found",
     )
+    assert chat_state() == before
 
 
 def test_room_list_query_count_is_constant(
@@ -224,28 +242,36 @@ def test_message_history_query_count_is_constant(
 
 
 def test_guardian_object_permission_lets_a_member_moderate_one_room(
-    auth_client, tenant_a, in_a, manager, member, make_user
+    auth_client, tenant_a, in_a, manager, member, make_user, chat_state
 ):
     from guardian.shortcuts import assign_perm
 
     room = services.room_create(user=manager, name="A", member_ids=[member.pk])
     other_room = services.room_create(user=manager, name="B", member_ids=[member.pk])
     api = auth_client(member, tenant_a)
+    before = chat_state()
     _error(
         api.patch(f"{API}rooms/{room.pk}/", {"name": "x"}, format="json"), 403, "permission_denied"
     )
+    assert chat_state() == before
     assign_perm("chat.moderate_room", member, room)
     assert api.patch(f"{API}rooms/{room.pk}/", {"name": "x"}, format="json").status_code == 200
+    before = chat_state()
     _error(
         api.patch(f"{API}rooms/{other_room.pk}/", {"name": "x"}, format="json"),
         403,
         "permission_denied",
     )
+    assert chat_state() == before
 
 
-def test_tenant_isolation(auth_client, tenant_a, tenant_b, in_a, room, manager, make_user):
+def test_tenant_isolation(
+    auth_client, tenant_a, tenant_b, in_a, room, manager, make_user, chat_state
+):
     outsider = make_user(tenant=tenant_b, role="owner")
     beta = auth_client(outsider, tenant_b)
+    outsider_a = auth_client(make_user(tenant=tenant_a), tenant_a)
+    before = chat_state()
     _error(beta.get(f"{API}rooms/{room.pk}/"), 404, "room_not_found")
     _error(beta.get(f"{API}rooms/{room.pk}/messages/"), 404, "room_not_found")
     _error(
@@ -254,7 +280,6 @@ def test_tenant_isolation(auth_client, tenant_a, tenant_b, in_a, room, manager, 
         "room_not_found",
     )
     # A workspace member outside the room learns nothing about it.
-    outsider_a = auth_client(make_user(tenant=tenant_a), tenant_a)
     _error(outsider_a.get(f"{API}rooms/{room.pk}/messages/"), 404, "room_not_found")
     _error(
         outsider_a.patch(f"{API}rooms/{room.pk}/", {"name": "x"}, format="json"),
@@ -277,11 +302,14 @@ def test_tenant_isolation(auth_client, tenant_a, tenant_b, in_a, room, manager, 
     wrong = APIClient(HTTP_HOST="beta.localhost")
     wrong.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert wrong.get(f"{API}rooms/").status_code == 401
+    assert wrong.post(f"{API}rooms/", {"name": "x"}, format="json").status_code == 401
     assert not Message.objects.exists()
+    assert chat_state() == before
 
 
-def test_bad_input_writes_nothing(auth_client, tenant_a, room, manager):
+def test_bad_input_writes_nothing(auth_client, tenant_a, room, manager, chat_state):
     api = auth_client(manager, tenant_a)
+    before = chat_state()
     error = _error(
         api.post(f"{API}rooms/", {"member_ids": ["nope"]}, format="json"), 400, "invalid"
     )
@@ -298,3 +326,4 @@ def test_bad_input_writes_nothing(auth_client, tenant_a, room, manager):
     _error(api.post(f"{API}rooms/{room.pk}/messages/", {}, format="json"), 400, "invalid")
     _error(api.get(f"{API}rooms/999999/"), 404, "room_not_found")
     assert Room.objects.count() == 1 and not Message.objects.exists()
+    assert chat_state() == before

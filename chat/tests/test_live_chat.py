@@ -83,6 +83,8 @@ def test_message_sent_on_one_process_arrives_on_the_other(world):
             {"type": "message.edit", "message_id": message_id, "body": "not mine"}, "error"
         )
         assert denied["code"] == "permission_denied"
+        body = await world.arun("alpha", lambda: Message.objects.get(pk=message_id).body)
+        assert body == "hello, edited"
 
         second = await a.request(
             {"type": "message.send", "room_id": room.pk, "body": "second", "client_id": "c-2"},
@@ -128,6 +130,7 @@ def test_message_sent_on_one_process_arrives_on_the_other(world):
 def test_authentication_revocation_and_tenant_isolation(world):
     from accounts.models import Session
     from accounts.services import session_revoke
+    from chat.models import Message
 
     alice, bob = world.user(role="manager"), world.user()
     outsider = world.user("beta")
@@ -165,6 +168,11 @@ def test_authentication_revocation_and_tenant_isolation(world):
         )
         assert error["code"] == "room_not_found"
         await beta_client.close()
+        for schema in ("alpha", "beta"):
+            sent = await world.arun(
+                schema, lambda: Message.objects.filter(room_id=room.pk).exists()
+            )
+            assert not sent
 
         # Revoking the session closes the connection.
         b = await Client.open(port, ALPHA, token_b)
@@ -183,6 +191,8 @@ def test_authentication_revocation_and_tenant_isolation(world):
 
 
 def test_membership_limits_and_bad_frames_never_break_the_connection(world):
+    from chat.models import Message, RoomMember
+
     alice, bob, carol = world.user(role="manager"), world.user(), world.user()
     room = _group_room(world, alice, bob)
     token_b, token_c = world.token(bob), world.token(carol)
@@ -228,6 +238,13 @@ def test_membership_limits_and_bad_frames_never_break_the_connection(world):
         await b.close()
         await carol_ws.close()
 
+    def written():
+        members = RoomMember.objects.filter(room=room)
+        return (
+            Message.objects.filter(room=room).count(),
+            sorted((str(m.user_id), m.last_read_message_id) for m in members),
+        )
+
     async def flood(port):
         b = await Client.open(port, ALPHA, token_b)
         for _ in range(12):
@@ -237,14 +254,17 @@ def test_membership_limits_and_bad_frames_never_break_the_connection(world):
         assert (await b.request({"type": "heartbeat"}, "heartbeat.ack"))["type"] == "heartbeat.ack"
         await b.close()
 
+    before = world.run("alpha", written)
     with chat_server() as server:
         asyncio.run(scenario(server.port))
+    assert world.run("alpha", written) == before  # nothing refused was stored
     with chat_server(CHAT_RATE_PER_SECOND="5", CHAT_RATE_BURST="5") as server:
         asyncio.run(flood(server.port))
 
 
 def test_removed_member_stops_receiving_and_rest_message_reaches_sockets(world):
     from chat import services
+    from chat.models import Message
 
     alice, bob = world.user(role="manager"), world.user()
     room = _group_room(world, alice, bob)
@@ -275,6 +295,10 @@ def test_removed_member_stops_receiving_and_rest_message_reaches_sockets(world):
             {"type": "message.send", "room_id": room.pk, "body": "hi", "client_id": "t"}, "error"
         )
         assert error["code"] == "not_a_member"
+        refused = await world.arun(
+            "alpha", lambda: Message.objects.filter(room=room, client_id="t").exists()
+        )
+        assert not refused
         await a.close()
         await b.close()
 

@@ -72,22 +72,25 @@ def test_mark_read_and_read_all(api, ann, tenant_a):
     assert in_schema(tenant_a, lambda: Notification.objects.filter(read_at=None).count()) == 0
 
 
-def test_bad_input(api, ann, tenant_a, make_user):
+def test_bad_input(api, ann, tenant_a, make_user, notifications_state):
     bob = make_user(email="bob@example.com", tenant=tenant_a)
     bobs = in_schema(tenant_a, lambda: NotificationFactory(user=bob))
+    before = notifications_state()
     for url in (f"{URL}{bobs.pk}/read/", f"{URL}00000000-0000-0000-0000-000000000000/read/"):
         response = api.post(url)
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert in_schema(tenant_a, lambda: Notification.objects.get(pk=bobs.pk).read_at) is None
     response = api.get(URL, {"unread": "maybe"})
     assert response.status_code == 400 and "unread" in response.json()["error"]["fields"]
+    assert notifications_state() == before
 
 
-def test_tenant_isolation(api, ann, tenant_a, tenant_b, auth_client, client_b):
+def test_tenant_isolation(api, ann, tenant_a, tenant_b, auth_client, client_b, notifications_state):
     mine = in_schema(tenant_a, lambda: NotificationFactory(user=ann, title="In alpha"))
     in_schema(tenant_b, lambda: NotificationFactory(user=ann, title="In beta"))
     assert [n["title"] for n in api.get(URL).json()["results"]] == ["In alpha"]
     # A token of tenant A is refused on tenant B's host.
+    before = notifications_state()
     client_b.credentials(**api._credentials)
     assert client_b.get(URL).status_code == 401
     assert client_b.post(f"{URL}{mine.pk}/read/").status_code == 401
@@ -95,6 +98,8 @@ def test_tenant_isolation(api, ann, tenant_a, tenant_b, auth_client, client_b):
     from rest_framework.test import APIClient
 
     assert APIClient(HTTP_HOST="alpha.localhost").get(URL).status_code == 401
+    assert APIClient(HTTP_HOST="alpha.localhost").post(f"{URL}read-all/").status_code == 401
+    assert notifications_state() == before
 
 
 def test_preferences_list_and_update(api, ann, tenant_a, tenant_b, make_user, auth_client):
@@ -133,9 +138,11 @@ def test_preferences_list_and_update(api, ann, tenant_a, tenant_b, make_user, au
         ({"category": "orders", "email": "sometimes"}, "invalid"),
     ],
 )
-def test_preferences_bad_input_writes_nothing(api, tenant_a, payload, code):
+def test_preferences_bad_input_writes_nothing(api, tenant_a, payload, code, notifications_state):
+    before = notifications_state()
     response = api.patch(PREFS, payload, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == code
     from notifications.models import Preference
 
     assert in_schema(tenant_a, lambda: Preference.objects.count()) == 0
+    assert notifications_state() == before

@@ -4,8 +4,10 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from notifications import registry, services
+from core.tasks import backoff_countdown
+from notifications import registry, services, tasks
 from notifications.models import Message, Notification
+from notifications.services import emails
 from notifications.tasks import send_email
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +99,13 @@ def test_a_provider_error_is_retried_with_backoff_then_sent(
         return original_retry(*args, **kwargs)
 
     monkeypatch.setattr(send_email, "retry", retry)
+    policy_calls = []
+
+    def policy(retries):
+        policy_calls.append(retries)
+        return backoff_countdown(retries)
+
+    monkeypatch.setattr(tasks, "backoff_countdown", policy)
     celery_eager.conf.task_eager_propagates = False  # let apply() run the retries
     provider.failures = 2
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,6 +115,7 @@ def test_a_provider_error_is_retried_with_backoff_then_sent(
     assert message.status == "sent" and message.attempts == 3 and message.error == ""
     assert len(mail.outbox) == 1
     assert len(countdowns) == 2 and all(0 <= c <= 600 for c in countdowns)
+    assert policy_calls == [0, 1]  # the platform's one backoff policy (core.tasks)
 
 
 def test_the_message_fails_after_the_last_attempt(
@@ -177,7 +187,7 @@ def test_preferences_are_honoured_except_for_essential_categories(
 
 
 def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
-    in_a, django_capture_on_commit_callbacks, celery_eager
+    in_a, django_capture_on_commit_callbacks, celery_eager, notifications_state
 ):
     from notifications.errors import MessageNotResendable
 
@@ -190,8 +200,13 @@ def test_one_time_links_are_not_kept_after_sending_and_cannot_be_resent(
     message.refresh_from_db()
     assert "token=secret" in mail.outbox[0].body
     assert message.status == "sent" and message.context == {} and message.context_redacted
-    with pytest.raises(MessageNotResendable):
+    before = notifications_state()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(MessageNotResendable),
+    ):
         services.message_resend(message=message)
+    assert callbacks == [] and notifications_state() == before
 
 
 def test_resend_queues_a_copy(in_a, django_capture_on_commit_callbacks, celery_eager):
@@ -210,16 +225,20 @@ def test_a_template_error_fails_the_message_without_retrying(in_a, monkeypatch):
     def broken(**kwargs):
         raise ValueError("template is broken")
 
-    monkeypatch.setattr(services, "render_email", broken)
+    monkeypatch.setattr(emails, "render_email", broken)
     send_email.apply(args=[str(message.pk)], headers={"_schema_name": "alpha"})
     message.refresh_from_db()
     assert message.status == "failed" and message.attempts == 1
     assert "template is broken" in message.error
 
 
-def test_unknown_templates_are_refused_at_once(in_a):
-    with pytest.raises(ValueError):
+def test_unknown_templates_are_refused_at_once(
+    in_a, django_capture_on_commit_callbacks, notifications_state
+):
+    before = notifications_state()
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValueError):
         services.email_send(to="a@example.com", template="nope")
+    assert callbacks == [] and notifications_state() == before
 
 
 def test_sign_up_emails_are_recorded_in_the_public_schema(

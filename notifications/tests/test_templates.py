@@ -72,12 +72,19 @@ def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_a):
     assert "Alpha Shop" in rendered.text and "1 Main Street, Springfield" in rendered.text
 
 
-def test_sender_domains_are_enforced_when_configured(in_a, settings):
+def test_sender_domains_are_enforced_when_configured(in_a, settings, notifications_state):
     from notifications.errors import SenderNotAllowed
 
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SENDER_DOMAINS": ["mail.example.com"]}
+    before = notifications_state()
     with pytest.raises(SenderNotAllowed):
         branding_update(data={"from_email": "ceo@gmail.com"})
+    assert notifications_state() == before
+    branding_update(data={"name": "Alpha Shop"})
+    before = notifications_state()
+    with pytest.raises(SenderNotAllowed):
+        branding_update(data={"name": "Renamed", "from_email": "ceo@gmail.com"})
+    assert notifications_state() == before
     assert branding_update(data={"from_email": "shop@mail.example.com"}).from_email
 
 

@@ -30,12 +30,14 @@ def wants_orders(tenant, email="ann@example.com"):
     return wanted
 
 
-def test_get_shows_a_confirmation_and_changes_nothing(tenant_a, client_a):
+def test_get_shows_a_confirmation_and_changes_nothing(tenant_a, client_a, notifications_state):
     url = link(tenant_a)
+    before = notifications_state()
     response = client_a.get(url)
     assert response.status_code == 200
     assert b'<form method="post">' in response.content and b"orders emails" in response.content
     assert wants_orders(tenant_a)
+    assert notifications_state() == before
 
 
 def test_one_click_post_unsubscribes_from_the_category_only(tenant_a, client_a):
@@ -58,8 +60,9 @@ def test_the_unsubscribe_is_per_tenant(tenant_a, tenant_b, client_a):
     assert not wants_orders(tenant_a) and wants_orders(tenant_b)
 
 
-def test_a_tampered_token_is_refused(tenant_a, client_a):
+def test_a_tampered_token_is_refused(tenant_a, client_a, notifications_state):
     url = link(tenant_a)
+    before = notifications_state()
     token = url.rstrip("/").rsplit("/", 1)[1]
     forged = signing.dumps(
         {"e": "victim@example.com", "c": "orders", "s": "alpha"}, salt="another-salt"
@@ -68,29 +71,40 @@ def test_a_tampered_token_is_refused(tenant_a, client_a):
         response = client_a.post(f"{PREFIX}{bad}/")
         assert response.status_code == 400 and b"invalid or has expired" in response.content
     assert wants_orders(tenant_a) and wants_orders(tenant_a, "victim@example.com")
+    assert notifications_state() == before
 
 
-def test_an_expired_token_is_refused(tenant_a, client_a, settings, monkeypatch):
+def test_an_expired_token_is_refused(
+    tenant_a, client_a, settings, monkeypatch, notifications_state
+):
     url = link(tenant_a)
+    before = notifications_state()
     later = timezone.now() + timedelta(days=settings.NOTIFICATIONS["UNSUBSCRIBE_MAX_AGE_DAYS"] + 1)
     monkeypatch.setattr(signing.time, "time", lambda: later.timestamp())
     response = client_a.post(url)
     assert response.status_code == 400
     assert wants_orders(tenant_a)
+    assert notifications_state() == before
 
 
-def test_a_token_of_another_tenant_is_refused(tenant_a, client_b):
-    response = client_b.post(link(tenant_a))
+def test_a_token_of_another_tenant_is_refused(tenant_a, tenant_b, client_b, notifications_state):
+    url = link(tenant_a)
+    before = notifications_state()
+    response = client_b.post(url)
     assert response.status_code == 400
+    assert wants_orders(tenant_a) and wants_orders(tenant_b)
+    assert notifications_state() == before
 
 
-def test_essential_categories_cannot_be_unsubscribed_from(tenant_a, client_a):
+def test_essential_categories_cannot_be_unsubscribed_from(tenant_a, client_a, notifications_state):
     connection.set_tenant(tenant_a)
     token = unsubscribe_token(email="ann@example.com", category="security")
     connection.set_schema_to_public()
+    before = notifications_state()
     for method in (client_a.get, client_a.post):
         response = method(f"{PREFIX}{token}/")
         assert response.status_code == 400 and b"cannot be unsubscribed" in response.content
+    assert notifications_state() == before
 
 
 def test_the_public_host_serves_links_of_emails_sent_from_the_public_schema(public_client):

@@ -188,17 +188,24 @@ def test_a_provider_unsubscribe_turns_the_category_off(in_a, public_client):
         (BASIC, "key-not-the-one"),  # forged signature
     ],
 )
-def test_unauthenticated_or_forged_webhooks_are_refused(in_a, public_client, auth, key):
+def test_unauthenticated_or_forged_webhooks_are_refused(
+    in_a, public_client, auth, key, notifications_state
+):
     message = MessageFactory(to_email="victim@example.com")
+    before = notifications_state()
     response = post(public_client, mailgun_payload(message, "failed", key=key), auth=auth)
     assert response.status_code in (400, 401, 403)
     assert reload(message, in_a).status == "sent"
     connection.set_schema_to_public()
     assert not Suppression.objects.exists()
+    assert notifications_state() == before
 
 
-def test_events_for_unknown_schemas_or_messages_are_ignored(in_a, public_client):
+def test_events_for_unknown_schemas_or_messages_are_ignored(
+    in_a, public_client, notifications_state
+):
     message = MessageFactory(to_email="x@example.com")
+    before = notifications_state()
     payload = mailgun_payload(message, "delivered")
     payload["event-data"]["user-variables"] = {"schema": "no_such_schema", "message": "1"}
     assert post(public_client, payload).status_code == 200
@@ -206,15 +213,18 @@ def test_events_for_unknown_schemas_or_messages_are_ignored(in_a, public_client)
     wrong_id["event-data"]["message"]["headers"]["message-id"] = "other@mg.example.com"
     assert post(public_client, wrong_id).status_code == 200
     assert reload(message, in_a).status == "sent"
+    assert notifications_state() == before
 
 
 def test_metadata_of_another_tenant_cannot_reach_this_tenants_messages(
-    in_a, tenant_b, public_client
+    in_a, tenant_b, public_client, notifications_state
 ):
     """Tracking finds the message in the schema named by the metadata sent with it; a message id
     of tenant A presented with tenant B's schema finds nothing."""
     message = MessageFactory()
     payload = mailgun_payload(message, "delivered")
     payload["event-data"]["user-variables"]["schema"] = tenant_b.schema_name
+    before = notifications_state()
     assert post(public_client, payload).status_code == 200
     assert reload(message, in_a).status == "sent"
+    assert notifications_state() == before

@@ -38,3 +38,30 @@ def lab(in_a):
     return services.resource_create(
         actor=None, name="lab.sample", actions=["create", "read", "update", "delete", "approve"]
     )
+
+
+@pytest.fixture
+def rbac_state(tenant_a):
+    """rbac_state(): every rule, assignment, object permission and audit entry of tenant alpha,
+    compared before and after a refused request to show it wrote nothing."""
+    from django_tenants.utils import schema_context
+    from guardian.models import UserObjectPermission
+
+    from rbac.models import AuditEntry, Permission, Resource, Role, RoleAssignment, RolePermission
+
+    def snapshot() -> dict:
+        with schema_context(tenant_a.schema_name):
+            return {
+                model.__name__: list(model.objects.order_by("pk").values())
+                for model in (
+                    Resource,
+                    Permission,
+                    Role,
+                    RolePermission,
+                    RoleAssignment,
+                    UserObjectPermission,
+                    AuditEntry,
+                )
+            }
+
+    return snapshot

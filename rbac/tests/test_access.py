@@ -41,9 +41,10 @@ def test_sync_is_idempotent_and_keeps_revoked_default_grants_revoked(in_a):
 
 def test_sync_adds_a_newly_registered_resource_with_its_default_grants(in_a, monkeypatch):
     from rbac import registry
+    from rbac.services import sync
 
     monkeypatch.setattr(registry, "RESOURCES", dict(registry.RESOURCES))
-    monkeypatch.setattr(services, "RESOURCES", registry.RESOURCES)
+    monkeypatch.setattr(sync, "RESOURCES", registry.RESOURCES)
     registry.register_resource("lab.widget", actions=("read", "tune"), member=("read",))
     counts = services.rbac_sync()
     assert counts == {"roles": 0, "resources": 1, "permissions": 2, "grants": 3}
@@ -248,10 +249,11 @@ def test_membership_role_change_and_role_edits_invalidate(in_a, make_user, tenan
     assert not access.has_permission(user, "lab.sample", "approve")
 
 
-def test_role_cycles_are_rejected(in_a):
+def test_role_cycles_are_rejected(in_a, rbac_state):
     a = RoleFactory()
     b = RoleFactory(parent=a)
     c = RoleFactory(parent=b)
+    before = rbac_state()
     with pytest.raises(RoleCycle):
         services.role_update(actor=None, role=a, data={"parent": c})
     with pytest.raises(RoleCycle):
@@ -262,29 +264,37 @@ def test_role_cycles_are_rejected(in_a):
         services.role_delete(actor=None, role=Role.objects.get(name="member"))
     with pytest.raises(SystemRoleProtected):
         services.role_update(actor=None, role=Role.objects.get(name="admin"), data={"name": "boss"})
+    assert rbac_state() == before
 
 
-def test_no_one_hands_out_what_they_do_not_hold(in_a, make_user, tenant_a, grant, assign):
+def test_no_one_hands_out_what_they_do_not_hold(
+    in_a, make_user, tenant_a, grant, assign, rbac_state
+):
     delegate = RoleFactory(name="role-editor")
     grant(delegate, "rbac.role:update")
     grant(delegate, "rbac.assignment:create")
     manager = make_user(tenant=tenant_a, role="manager")
     assign(manager, delegate)
     refund = Permission.objects.get(resource__name="billing.payment", action="refund")
+    newcomer, plain = make_user(tenant=tenant_a), RoleFactory()
+    before = rbac_state()
     with pytest.raises(Escalation):
         services.role_permission_grant(actor=manager, role=delegate, permission=refund)
     with pytest.raises(Escalation):
         services.assignment_create(
-            actor=manager, user=make_user(tenant=tenant_a), role=Role.objects.get(name="admin")
+            actor=manager, user=newcomer, role=Role.objects.get(name="admin")
         )
+    assert rbac_state() == before
     # Inheriting is granting: a role under "admin" would hand out admin's permissions.
     grant(delegate, "rbac.role:create")
+    before = rbac_state()
     with pytest.raises(Escalation):
         services.role_create(actor=manager, name="sneaky", parent=Role.objects.get(name="admin"))
     with pytest.raises(Escalation):
         services.role_update(
-            actor=manager, role=RoleFactory(), data={"parent": Role.objects.get(name="admin")}
+            actor=manager, role=plain, data={"parent": Role.objects.get(name="admin")}
         )
+    assert rbac_state() == before
     services.role_create(actor=manager, name="fine", parent=Role.objects.get(name="member"))
     # What the manager holds, they may grant.
     update = Permission.objects.get(resource__name="catalog.product", action="update")

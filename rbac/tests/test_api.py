@@ -84,8 +84,10 @@ def test_bulk_check(as_member):
         {"checks": [{"resource": "x", "action": "read", "context": "not-a-dict"}]},
     ],
 )
-def test_bulk_check_rejects_bad_input(as_member, body):
+def test_bulk_check_rejects_bad_input(as_member, body, rbac_state):
+    before = rbac_state()
     _error(as_member.post(f"{API}check", body, format="json"), 400, "invalid")
+    assert rbac_state() == before
 
 
 def test_explain_names_the_granting_role_and_the_unmet_rule(as_owner, as_member, member, tenant_a):
@@ -129,7 +131,10 @@ def test_explain_names_the_granting_role_and_the_unmet_rule(as_owner, as_member,
     assert inherited["granted_by"]["role"] == "member"
 
 
-def test_explaining_another_user_needs_assignment_read(as_owner, as_member, owner, member):
+def test_explaining_another_user_needs_assignment_read(
+    as_owner, as_member, owner, member, rbac_state
+):
+    before = rbac_state()
     body = {"resource": "billing.payment", "action": "refund", "user": str(owner.pk)}
     _error(as_member.post(f"{API}explain", body, format="json"), 403, "permission_denied")
     body["user"] = str(member.pk)
@@ -137,6 +142,7 @@ def test_explaining_another_user_needs_assignment_read(as_owner, as_member, owne
     assert explained["user"] == str(member.pk) and explained["reason"] == "no_grant"
     body["user"] = "00000000-0000-0000-0000-000000000000"
     _error(as_owner.post(f"{API}explain", body, format="json"), 404, "not_found")
+    assert rbac_state() == before
 
 
 def test_roles_crud_with_inherited_permissions(as_owner, tenant_a):
@@ -158,12 +164,13 @@ def test_roles_crud_with_inherited_permissions(as_owner, tenant_a):
     assert as_owner.delete(f"{API}roles/{created.json()['id']}/").status_code == 204
 
 
-def test_role_errors_leave_nothing_written(as_owner, tenant_a):
+def test_role_errors_leave_nothing_written(as_owner, tenant_a, rbac_state):
     with schema_context(tenant_a.schema_name):
         a = RoleFactory(name="a")
         c = RoleFactory(name="c", parent=RoleFactory(name="b", parent=a))
         member_role = Role.objects.get(name="member")
         audit_before = AuditEntry.objects.count()
+    before = rbac_state()
     _error(
         as_owner.patch(f"{API}roles/{a.pk}/", {"parent": c.pk}, format="json"), 400, "role_cycle"
     )
@@ -179,6 +186,7 @@ def test_role_errors_leave_nothing_written(as_owner, tenant_a):
     with schema_context(tenant_a.schema_name):
         assert Role.objects.get(pk=a.pk).parent is None
         assert AuditEntry.objects.count() == audit_before
+    assert rbac_state() == before
 
 
 def test_roles_list_has_a_constant_query_count(as_owner, tenant_a, django_assert_num_queries):
@@ -203,23 +211,27 @@ def test_roles_list_has_a_constant_query_count(as_owner, tenant_a, django_assert
         ({"permission": "catalog.product:read", "fields": "name"}, "fields"),
     ],
 )
-def test_grant_bad_input(as_owner, tenant_a, body, field):
+def test_grant_bad_input(as_owner, tenant_a, body, field, rbac_state):
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
+    before = rbac_state()
     error = _error(
         as_owner.post(f"{API}grants/", {"role": role.pk, **body}, format="json"), 400, "invalid"
     )
     assert field in error["fields"]
     with schema_context(tenant_a.schema_name):
         assert not RolePermission.objects.filter(role=role).exists()
+    assert rbac_state() == before
 
 
-def test_grant_update_and_duplicate(as_owner, tenant_a):
+def test_grant_update_and_duplicate(as_owner, tenant_a, rbac_state):
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
     body = {"role": role.pk, "permission": "catalog.product:read"}
     created = as_owner.post(f"{API}grants/", body, format="json").json()
+    before = rbac_state()
     _error(as_owner.post(f"{API}grants/", body, format="json"), 400, "invalid")
+    assert rbac_state() == before
     updated = as_owner.patch(
         f"{API}grants/{created['id']}/", {"fields": ["name", "price"]}, format="json"
     )
@@ -228,7 +240,7 @@ def test_grant_update_and_duplicate(as_owner, tenant_a):
 
 
 def test_assignments_validate_membership_expiry_and_escalation(
-    as_owner, tenant_a, make_user, auth_client
+    as_owner, tenant_a, make_user, auth_client, rbac_state
 ):
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
@@ -241,6 +253,8 @@ def test_assignments_validate_membership_expiry_and_escalation(
             ),
         )
     outsider = make_user()
+    insider = make_user(tenant=tenant_a)
+    before = rbac_state()
     _error(
         as_owner.post(
             f"{API}assignments/", {"user": str(outsider.pk), "role": role.pk}, format="json"
@@ -248,7 +262,6 @@ def test_assignments_validate_membership_expiry_and_escalation(
         400,
         "not_a_member",
     )
-    insider = make_user(tenant=tenant_a)
     past = (timezone.now() - timedelta(minutes=1)).isoformat()
     _error(
         as_owner.post(
@@ -264,11 +277,13 @@ def test_assignments_validate_membership_expiry_and_escalation(
         400,
         "invalid",
     )
+    assert rbac_state() == before
 
     manager = make_user(tenant=tenant_a, role="manager")
     with schema_context(tenant_a.schema_name):
         RoleAssignment.objects.create(user=manager, role=delegate)
     as_manager = auth_client(manager, tenant_a)
+    before = rbac_state()
     _error(
         as_manager.post(
             f"{API}assignments/", {"user": str(insider.pk), "role": admin_role.pk}, format="json"
@@ -278,6 +293,7 @@ def test_assignments_validate_membership_expiry_and_escalation(
     )
     with schema_context(tenant_a.schema_name):
         assert not RoleAssignment.objects.filter(user=insider).exists()
+    assert rbac_state() == before
 
     soon = (timezone.now() + timedelta(days=1)).isoformat()
     ok = as_owner.post(
@@ -290,7 +306,8 @@ def test_assignments_validate_membership_expiry_and_escalation(
     assert [a["id"] for a in listed] == [ok.json()["id"]]
 
 
-def test_members_cannot_change_rules(as_member, tenant_a):
+def test_members_cannot_change_rules(as_member, tenant_a, rbac_state):
+    before = rbac_state()
     for path, body in [
         ("roles/", {"name": "x"}),
         ("resources/", {"name": "lab.x"}),
@@ -301,19 +318,23 @@ def test_members_cannot_change_rules(as_member, tenant_a):
         _error(as_member.post(f"{API}{path}", body, format="json"), 403, "permission_denied")
     _error(as_member.get(f"{API}audit/"), 403, "permission_denied")
     _error(as_member.get(f"{API}roles/"), 403, "permission_denied")
+    assert rbac_state() == before
 
 
-def test_resources_and_permissions_crud_and_audit(as_owner, owner, tenant_a):
+def test_resources_and_permissions_crud_and_audit(as_owner, owner, tenant_a, rbac_state):
     created = as_owner.post(
         f"{API}resources/", {"name": "lab.sample", "actions": ["read", "approve"]}, format="json"
     )
     assert created.status_code == 201 and created.json()["actions"] == ["approve", "read"]
+    before = rbac_state()
     _error(as_owner.post(f"{API}resources/", {"name": "Not A Name"}, format="json"), 400, "invalid")
     _error(as_owner.post(f"{API}resources/", {"name": "lab.sample"}, format="json"), 400, "invalid")
+    assert rbac_state() == before
     perm = as_owner.post(
         f"{API}permissions/", {"resource": "lab.sample", "action": "archive"}, format="json"
     )
     assert perm.status_code == 201 and perm.json()["key"] == "lab.sample:archive"
+    before = rbac_state()
     _error(
         as_owner.post(
             f"{API}permissions/", {"resource": "lab.sample", "action": "archive"}, format="json"
@@ -326,6 +347,7 @@ def test_resources_and_permissions_crud_and_audit(as_owner, owner, tenant_a):
     platform = as_owner.get(f"{API}resources/").json()["results"]
     product = next(r for r in platform if r["name"] == "catalog.product")
     _error(as_owner.delete(f"{API}resources/{product['id']}/"), 409, "in_use")
+    assert rbac_state() == before
     assert as_owner.delete(f"{API}resources/{created.json()['id']}/").status_code == 204
 
     audit = as_owner.get(f"{API}audit/", {"actor": str(owner.pk)}).json()["results"]
@@ -337,7 +359,7 @@ def test_resources_and_permissions_crud_and_audit(as_owner, owner, tenant_a):
     assert audit[0]["actor_email"] == "owner@alpha.test"
 
 
-def test_object_permissions_endpoint(as_owner, as_member, member, tenant_a):
+def test_object_permissions_endpoint(as_owner, as_member, member, tenant_a, rbac_state):
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
     body = {
@@ -359,6 +381,7 @@ def test_object_permissions_endpoint(as_owner, as_member, member, tenant_a):
         as_member.post(f"{API}check", check, format="json").json()["results"][0]["allowed"] is False
     )
 
+    before = rbac_state()
     _error(
         as_owner.post(
             f"{API}object-permissions", {**body, "resource": "catalog.product"}, format="json"
@@ -379,6 +402,10 @@ def test_object_permissions_endpoint(as_owner, as_member, member, tenant_a):
     _error(
         as_member.post(f"{API}object-permissions", body, format="json"), 403, "permission_denied"
     )
+    _error(
+        as_member.delete(f"{API}object-permissions", body, format="json"), 403, "permission_denied"
+    )
+    assert rbac_state() == before
 
 
 def test_tenant_isolation(as_owner, owner, tenant_a, tenant_b, auth_client, client_b):
@@ -434,22 +461,26 @@ def test_list_endpoints_have_a_constant_query_count(
     assert count() == before
 
 
-def test_resources_and_permissions_cannot_be_renamed(as_owner):
+def test_resources_and_permissions_cannot_be_renamed(as_owner, rbac_state):
     created = as_owner.post(
         f"{API}resources/", {"name": "lab.one", "actions": ["read"]}, format="json"
     ).json()
+    before = rbac_state()
     _error(
         as_owner.patch(f"{API}resources/{created['id']}/", {"name": "lab.two"}, format="json"),
         400,
         "invalid",
     )
+    assert rbac_state() == before
     ok = as_owner.patch(f"{API}resources/{created['id']}/", {"description": "d"}, format="json")
     assert ok.status_code == 200 and ok.json()["description"] == "d"
     perm = as_owner.get(f"{API}permissions/", {"resource__name": "lab.one"}).json()["results"][0]
+    before = rbac_state()
     _error(
         as_owner.patch(f"{API}permissions/{perm['id']}/", {"action": "write"}, format="json"),
         400,
         "invalid",
     )
+    assert rbac_state() == before
     off = as_owner.patch(f"{API}permissions/{perm['id']}/", {"is_active": False}, format="json")
     assert off.status_code == 200 and off.json()["is_active"] is False

@@ -28,17 +28,19 @@ def _give_objects(user, roles, codename="view_role"):
 
 
 def test_role_grant_allows_every_row_and_unmapped_actions_are_refused(
-    tenant_a, make_user, auth_client
+    tenant_a, make_user, auth_client, rbac_state
 ):
     manager = make_user(tenant=tenant_a, role="manager")  # holds rbac.role:read
     client = auth_client(manager, tenant_a)
     response = client.get(URL)
     assert response.status_code == 200
     assert {r["name"] for r in response.json()["results"]} >= {"owner", "admin", "member"}
+    before = rbac_state()
     assert client.post(URL, {"name": "x"}, format="json").status_code == 403
+    assert rbac_state() == before
 
 
-def test_a_member_sees_only_objects_granted_to_them(tenant_a, make_user, auth_client):
+def test_a_member_sees_only_objects_granted_to_them(tenant_a, make_user, auth_client, rbac_state):
     member = make_user(tenant=tenant_a, role="member")
     with schema_context(tenant_a.schema_name):
         mine, other = RoleFactory(name="mine"), RoleFactory(name="other")
@@ -49,11 +51,13 @@ def test_a_member_sees_only_objects_granted_to_them(tenant_a, make_user, auth_cl
     assert [r["name"] for r in response.json()["results"]] == ["mine"]
     assert client.get(f"{URL}{mine.pk}/").status_code == 200
     assert client.get(f"{URL}{other.pk}/").status_code == 404
+    before = rbac_state()
     # view only: no update, and creating needs the role-level grant
     assert client.patch(f"{URL}{mine.pk}/", {"description": "x"}, format="json").status_code == 404
     denied = client.post(URL, {"name": "new"}, format="json")
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "permission_denied"
+    assert rbac_state() == before
 
 
 def test_object_filter_is_one_query_for_thousands_of_permitted_objects(
@@ -101,19 +105,21 @@ def test_conditions_on_model_fields_filter_rows(tenant_a, make_user, auth_client
     assert "visible" in names and "hidden" not in names
 
 
-def test_view_context_feeds_conditions(tenant_a, make_user, auth_client, grant, assign):
+def test_view_context_feeds_conditions(tenant_a, make_user, auth_client, grant, assign, rbac_state):
     user = make_user(tenant=tenant_a, role="member")
     with schema_context(tenant_a.schema_name):
         role = RoleFactory()
         grant(role, "rbac.role:create", conditions={"ward": "3B"})
         assign(user, role)
     client = auth_client(user, tenant_a)
+    before = rbac_state()
     assert client.post(URL, {"name": "w1"}, format="json", HTTP_X_WARD="4A").status_code == 403
+    assert rbac_state() == before
     assert client.post(URL, {"name": "w1"}, format="json", HTTP_X_WARD="3B").status_code == 201
 
 
 def test_fields_are_dropped_on_read_and_refused_on_write(
-    tenant_a, make_user, auth_client, grant, assign
+    tenant_a, make_user, auth_client, grant, assign, rbac_state
 ):
     user = make_user(tenant=tenant_a, role="member")
     with schema_context(tenant_a.schema_name):
@@ -126,11 +132,13 @@ def test_fields_are_dropped_on_read_and_refused_on_write(
     body = client.get(f"{URL}{target.pk}/").json()
     assert body == {"id": target.pk, "name": "target"}
 
+    before = rbac_state()
     refused = client.patch(f"{URL}{target.pk}/", {"name": "renamed"}, format="json")
     assert refused.status_code == 403
     assert refused.json()["error"]["fields"] == {"name": ["You may not write this field."]}
     with schema_context(tenant_a.schema_name):
         assert Role.objects.get(pk=target.pk).name == "target"
+    assert rbac_state() == before
     ok = client.patch(f"{URL}{target.pk}/", {"description": "after"}, format="json")
     assert ok.status_code == 200 and ok.json() == {"id": target.pk, "name": "target"}
     with schema_context(tenant_a.schema_name):
