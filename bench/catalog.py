@@ -36,8 +36,8 @@ from accounts.models import User  # noqa: E402
 from accounts.services import membership_set, tenant_create  # noqa: E402
 from accounts.tokens import tokens_for_user  # noqa: E402
 from catalog.models import Category, Product, Tag  # noqa: E402
-from core.pagination import encode_cursor  # noqa: E402
 from catalog.services import products_bulk_load  # noqa: E402
+from core.pagination import encode_cursor  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import public_tenant_ensure  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
