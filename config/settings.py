@@ -150,6 +150,8 @@ if DATABASE_POOL_MAX:
         "timeout": 10,
     }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# bench/http_baseline.py: serve bare views at /bench/* beside the platform's (never in production).
+BENCH_BASELINE_VIEWS = env.bool("BENCH_BASELINE_VIEWS", default=False) and not IS_PRODUCTION
 # SET search_path once per connection hand-out and schema, not before every statement.
 TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
