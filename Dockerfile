@@ -1,4 +1,5 @@
-# Production image: one image for web (uvicorn), worker and beat; the command picks the role.
+# Production image: one image for web (gunicorn + uvicorn workers), worker and beat; the command
+# picks the role.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
@@ -17,4 +18,4 @@ RUN DJANGO_SECRET_KEY=build-only-$(python -c "import secrets;print(secrets.token
 USER app
 
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--workers", "2"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.asgi:application"]

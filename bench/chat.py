@@ -77,7 +77,7 @@ def start_servers(count: int) -> list[tuple[subprocess.Popen, int]]:
         CHAT_RATE_BURST="100000",
         PRESENCE_TIMEOUT_SECONDS="3600",
         PRESENCE_HEARTBEAT_SECONDS="600",
-        DATABASE_CONN_MAX_AGE="60",
+        DATABASE_POOL_MAX="8",
         LOG_LEVEL="WARNING",
     )
     servers = []

@@ -1,57 +1,183 @@
-"""Baseline HTTP throughput of a running server: liveness, tenant resolution, readiness.
+"""The platform's request path as a ratio of Django's own cost, on the same server, in one run.
 
-Usage: start `make run`, then `.venv/bin/python bench/http_baseline.py [--base URL] [-n N] [-c C]`.
-Prints requests per second and latency percentiles for each path.
+    DATABASE_URL=... REDIS_URL=... python bench/http_baseline.py \
+        [--server gunicorn-uvicorn|uvicorn|gunicorn-wsgi|all] [--workers 1] [-n 300] \
+        [--concurrency 1,16] [--rounds 3]
+
+A scratch workspace "bench-http" with 200 products is made (or reused). For each server kind one
+server process tree starts on a free port with DEBUG off and BENCH_BASELINE_VIEWS on, so it serves
+a bare Django view (/bench/bare) and a bare one-query view (/bench/one-query: 20 product rows)
+beside the platform's views, through the same middleware and connection settings. The paths are
+measured interleaved, round after round, over keep-alive connections; the figures are medians
+over the rounds, and every row is also given as a ratio of the bare views of the same run. The
+load average is printed before and after: the machine is shared, so compare ratios, not req/s.
 """
 
 import argparse
 import asyncio
+import logging
+import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import httpx
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-PATHS = ["/healthz", "/api/v1/", "/readyz"]
+import django  # noqa: E402
+
+django.setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+import httpx  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.services import membership_set, tenant_create  # noqa: E402
+from accounts.tokens import tokens_for_user  # noqa: E402
+from catalog.models import Product  # noqa: E402
+from catalog.services import products_bulk_load  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import public_tenant_ensure  # noqa: E402
+from tests.live import free_port, wait_for_port  # noqa: E402
+
+SLUG, HOST = "bench-http", "bench-http.localhost"
+PRODUCTS = 200
 
 
-async def hammer(client: httpx.AsyncClient, path: str, total: int, concurrency: int):
+def prepare() -> tuple[str, int]:
+    public_tenant_ensure()
+    tenant = Tenant.objects.filter(slug=SLUG).first() or tenant_create(
+        slug=SLUG, name="HTTP benchmark", domain=HOST, verbosity=0
+    )
+    user = User.objects.filter(email="bench@http.bench").first()
+    if user is None:
+        user = User.objects.create_user(email="bench@http.bench", password=None)
+    membership_set(user=user, tenant=tenant, role="owner")
+    with schema_context(tenant.schema_name):
+        if Product.objects.count() < PRODUCTS:
+            products_bulk_load(count=PRODUCTS)
+        product_id = Product.objects.order_by("-id").values_list("id", flat=True).first()
+    return tokens_for_user(user=user, tenant=tenant)["access"], product_id
+
+
+def server_command(kind: str, port: int, workers: int) -> list[str]:
+    python = sys.executable
+    if kind == "uvicorn":
+        return [python, "-m", "uvicorn", "config.asgi:application", "--port", str(port),
+                "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    if kind == "gunicorn-wsgi":
+        return [python, "-m", "gunicorn", "config.wsgi:application", "-k", "gthread",
+                "--threads", "4", "-w", str(workers), "-b", f"127.0.0.1:{port}"]  # fmt: skip
+    return [python, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.asgi:application"]
+
+
+async def hammer(base: str, path: str, headers: dict, total: int, concurrency: int):
     latencies: list[float] = []
     errors = 0
     remaining = total
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+        for _ in range(min(10, total)):
+            await client.get(path)  # warm the connections and the server's caches
 
-    async def worker():
-        nonlocal remaining, errors
-        while remaining > 0:
-            remaining -= 1
-            started = time.perf_counter()
-            response = await client.get(path)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                errors += 1
+        async def worker():
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                response = await client.get(path)
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, latencies, errors
 
 
-async def main() -> None:
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def run_server(kind: str, args, token: str, product_id: int) -> None:
+    port = free_port()
+    env = dict(
+        os.environ,
+        BENCH_BASELINE_VIEWS="true",
+        DJANGO_DEBUG="false",
+        LOG_LEVEL="WARNING",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY=str(args.workers),
+    )
+    process = subprocess.Popen(server_command(kind, port, args.workers), cwd=ROOT, env=env)
+    try:
+        wait_for_port(port, process)
+        time.sleep(1.0)
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Host": HOST, "Authorization": f"Bearer {token}"}
+        paths = {
+            "bare view": ("/bench/bare", {"Host": HOST}),
+            "bare one-query view": ("/bench/one-query", {"Host": HOST}),
+            "/healthz": ("/healthz", {"Host": HOST}),
+            "product list (20)": ("/api/v1/catalog/products/?page_size=20", auth),
+            "product detail": (f"/api/v1/catalog/products/{product_id}/", auth),
+        }
+        for concurrency in args.concurrency:
+            figures: dict[str, list] = {name: [] for name in paths}
+            for round_no in range(args.rounds):
+                order = list(paths.items())
+                if round_no % 2:
+                    order.reverse()  # interleave, so drift in the machine's load evens out
+                for name, (path, headers) in order:
+                    figures[name].append(
+                        asyncio.run(hammer(base, path, headers, args.n, concurrency))
+                    )
+            bare = statistics.median(rate for rate, _, _ in figures["bare view"])
+            one = statistics.median(rate for rate, _, _ in figures["bare one-query view"])
+            print(f"\n{kind}, {args.workers} worker(s), concurrency {concurrency}:")
+            print(f"  {'path':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+                  f"{'vs bare':>9}{'vs 1-query':>11}{'errors':>8}")  # fmt: skip
+            for name, runs in figures.items():
+                rate = statistics.median(r for r, _, _ in runs)
+                latencies = [x for _, lat, _ in runs for x in lat]
+                errors = sum(e for _, _, e in runs)
+                print(
+                    f"  {name:<22}{rate:8.0f}{pct(latencies, 50):9.2f}{pct(latencies, 99):9.2f}"
+                    f"{rate / bare:9.0%}{rate / one:11.0%}{errors:8d}"
+                )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base", default="http://127.0.0.1:8000")
-    parser.add_argument("--host", default="demo.localhost", help="Host header (the tenant)")
-    parser.add_argument("-n", type=int, default=2000)
-    parser.add_argument("-c", type=int, default=16)
+    kinds = ["gunicorn-uvicorn", "uvicorn", "gunicorn-wsgi", "all"]
+    parser.add_argument("--server", default="gunicorn-uvicorn", choices=kinds)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("-n", type=int, default=300, help="requests per path and round")
+    parser.add_argument("--concurrency", default="1,16")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    async with httpx.AsyncClient(base_url=args.base, headers={"Host": args.host}) as client:
-        for path in PATHS:
-            await hammer(client, path, 50, 4)  # warm up connections and caches
-            latencies, errors, elapsed = await hammer(client, path, args.n, args.c)
-            q = statistics.quantiles(latencies, n=100)
-            print(
-                f"{path:<12} {args.n / elapsed:8.0f} req/s   p50 {q[49] * 1000:6.2f} ms   "
-                f"p99 {q[98] * 1000:6.2f} ms   errors {errors}"
-            )
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    token, product_id = prepare()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    kinds = (
+        ["gunicorn-uvicorn", "uvicorn", "gunicorn-wsgi"] if args.server == "all" else [args.server]
+    )
+    for kind in kinds:
+        run_server(kind, args, token, product_id)
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

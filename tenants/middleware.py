@@ -8,13 +8,21 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware as BaseTenantMainMiddleware
-from django_tenants.utils import get_tenant_domain_model, remove_www
+from django_tenants.utils import remove_www
 
 from core.errors import error_response
+from tenants.resolution import tenant_for_host
 
 
 class TenantMainMiddleware(BaseTenantMainMiddleware):
-    """django-tenants' middleware with JSON answers for unknown and suspended tenants."""
+    """django-tenants' middleware with JSON answers for unknown and suspended tenants, resolving
+    the host through the per-process memo (tenants.resolution)."""
+
+    def get_tenant(self, domain_model, hostname):
+        tenant = tenant_for_host(hostname)
+        if tenant is None:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
 
     def process_request(self, request):
         response = super().process_request(request)
@@ -43,12 +51,7 @@ def hostname_from_scope(scope) -> str:
 def _tenant_for_host(hostname: str):
     close_old_connections()
     connection.set_schema_to_public()
-    domain_model = get_tenant_domain_model()
-    try:
-        domain = domain_model.objects.select_related("tenant").get(domain=hostname)
-    except domain_model.DoesNotExist:
-        return None
-    return domain.tenant
+    return tenant_for_host(hostname)
 
 
 class TenantWebsocketMiddleware:

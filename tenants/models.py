@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.resolution import hosts_changed
+
 
 class Tenant(TenantMixin):
     class Plan(models.TextChoices):
@@ -24,7 +26,7 @@ class Tenant(TenantMixin):
     # Set when deletion is requested; the schema is dropped by tenants.tasks.purge_due after it.
     delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    # Schemas are created by tenants.services.tenant_create inside its transaction.
+    # Schemas are created by tenants.services.tenant_schema_create inside its transaction.
     auto_create_schema = True
     auto_drop_schema = False
 
@@ -34,6 +36,17 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
+    # Requests resolve hosts from a memo (tenants.resolution): every save or delete of a tenant
+    # or domain makes every process resolve afresh. Queryset .update() calls hosts_changed().
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        hosts_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        hosts_changed()
+        return result
+
 
 class Domain(DomainMixin):
     class Meta:
@@ -41,6 +54,15 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        hosts_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        hosts_changed()
+        return result
 
 
 class Membership(models.Model):

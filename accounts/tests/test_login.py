@@ -37,7 +37,7 @@ def test_argon2_is_the_configured_first_hasher_and_login_works_with_it(
 ):
     from django.conf import settings
 
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.PASSWORD_HASHERS[0] == "accounts.hashers.PlatformArgon2PasswordHasher"
     user = make_user(email="argon@example.com")
     assert user.password.startswith("argon2$argon2id$")
     assert login("argon@example.com", password).status_code == 200

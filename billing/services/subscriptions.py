@@ -28,6 +28,7 @@ def _tenant_plan_sync() -> None:
     """Keeps tenants.Tenant.plan (read by other apps and reports) equal to the plan the current
     subscription grants."""
     from tenants.models import Tenant
+    from tenants.resolution import hosts_changed
 
     subscription = selectors.current_subscription()
     if subscription is None:
@@ -35,7 +36,8 @@ def _tenant_plan_sync() -> None:
     plan = selectors.plan_code_for(subscription=subscription, assigned="")
     if plan not in Tenant.Plan.values:
         plan = Tenant.Plan.FREE
-    Tenant.objects.filter(schema_name=_schema()).exclude(plan=plan).update(plan=plan)
+    if Tenant.objects.filter(schema_name=_schema()).exclude(plan=plan).update(plan=plan):
+        hosts_changed()  # requests carry the tenant (and its plan) from the host memo
     tenant = getattr(connection, "tenant", None)
     if tenant is not None and hasattr(tenant, "plan"):
         tenant.plan = plan
