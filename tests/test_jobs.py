@@ -30,11 +30,18 @@ def test_tasks_are_routed_by_priority():
     assert _queue_of("tenants.health") == "default"
 
 
-def test_retry_defaults_apply_to_every_task():
+def test_tasks_that_retry_declare_the_one_retry_policy():
+    from billing.tasks import webhook_process
+    from core.tasks import BACKOFF_FACTOR, BACKOFF_MAX, retry_policy
     from tenants.tasks import health
+    from uploads.tasks import process_image
 
-    assert health.retry_backoff is True and health.retry_jitter is True
-    assert health.max_retries == 5 and health.acks_late is True
+    for task in (webhook_process, process_image):
+        assert task.retry_backoff == BACKOFF_FACTOR and task.retry_backoff_max == BACKOFF_MAX
+        assert task.retry_jitter is True
+    assert webhook_process.max_retries == retry_policy()["max_retries"]
+    assert process_image.max_retries == 3  # uploads declares its own attempts
+    assert health.acks_late is True
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.live import ROOT
+from tests.live import ROOT, test_database_url
 
 STRONG_KEY = "x7#Kq9!vLm2@Rt5$Wz8^Bn4&Hc6*Jd1(Fg3)Ps0-Ya+Ue=Io~Tr" * 2
 
@@ -22,7 +22,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_passes_check_deploy():
+def test_production_passes_check_deploy(django_db_setup):
+    # The deployment checks build the API schema, which reads the database: give it one.
     result = _manage(
         "check",
         "--deploy",
@@ -31,6 +32,7 @@ def test_production_passes_check_deploy():
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=STRONG_KEY,
         DJANGO_ALLOWED_HOSTS=".example.com",
+        DATABASE_URL=test_database_url(),
     )
     assert result.returncode == 0, result.stderr + result.stdout
 

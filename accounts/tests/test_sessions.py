@@ -77,8 +77,9 @@ def test_session_list_shows_my_devices_on_this_workspace_only(
     revoked.save()
 
     client = client_for(tokens)
-    # Tenant lookup by host, the user, the page (plus django-tenants' search_path statements).
-    with django_assert_num_queries(6):
+    client.get(SESSIONS)  # the first request resolves the host; later ones use the process memo
+    # The user, the page, and one search_path statement.
+    with django_assert_num_queries(3):
         response = client.get(SESSIONS)
     assert response.status_code == 200
     rows = response.json()["results"]
@@ -90,7 +91,7 @@ def test_session_list_shows_my_devices_on_this_workspace_only(
 
     for _ in range(5):
         session_start(user=ann, tenant=tenant_a)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         assert len(client.get(SESSIONS).json()["results"]) == 9
 
 
@@ -138,11 +139,12 @@ def test_authenticated_request_checks_the_session_without_a_query(
     _session, tokens = session_start(user=ann, tenant=tenant_a)
     client = client_for(tokens)
     client.get(ME)
-    # Tenant lookup by host, the user, the view's MFA flag (plus search_path statements).
-    with django_assert_num_queries(6) as captured:
+    # The user and the view's MFA flag, plus one search_path statement (the host comes from the
+    # process memo).
+    with django_assert_num_queries(3) as captured:
         assert client.get(ME).status_code == 200
     tables = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET")]
-    assert len(tables) == 3
+    assert len(tables) == 2
     assert not any("accounts_session" in sql for sql in tables)
 
 
