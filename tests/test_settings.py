@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from tests.live import ROOT, test_database_url
+from tests import live
+from tests.live import ROOT
 
 STRONG_KEY = "x7#Kq9!vLm2@Rt5$Wz8^Bn4&Hc6*Jd1(Fg3)Ps0-Ya+Ue=Io~Tr" * 2
 
@@ -32,7 +33,7 @@ def test_production_passes_check_deploy(django_db_setup):
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=STRONG_KEY,
         DJANGO_ALLOWED_HOSTS=".example.com",
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=live.test_database_url(),
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
