@@ -29,7 +29,7 @@ from accounts.services.sessions import (
 )
 from accounts.services.signin import LoginResult, login, login_mfa_complete
 from accounts.services.users import user_update, users_deactivate
-from accounts.services.workspaces import tenant_create, tenant_signup
+from accounts.services.workspaces import tenant_create, tenant_signup, tenant_signup_confirm
 
 __all__ = [
     "LoginResult",
@@ -57,6 +57,7 @@ __all__ = [
     "sessions_revoke_for_tenant",
     "tenant_create",
     "tenant_signup",
+    "tenant_signup_confirm",
     "totp_confirm",
     "totp_enroll",
     "user_register",
