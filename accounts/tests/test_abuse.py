@@ -249,3 +249,66 @@ def test_a_client_sent_x_forwarded_proto_is_not_trusted_without_a_proxy(
     assert status == 201
     assert body["api"].startswith("http://gamma.localhost")
     assert account_rows()["accounts.User"] == rows["accounts.User"] + 1
+
+
+def test_unconfirmed_accounts_are_removed_after_the_grace_period(
+    client_a, tenant_a, make_user, post, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import SecurityEvent, Session
+    from accounts.tasks import cleanup
+
+    settings.ACCOUNTS = {**settings.ACCOUNTS, "UNVERIFIED_RETENTION_HOURS": 72}
+    for email in ("throwaway@x.test", "recent@x.test"):
+        post(client_a, REGISTER, {"email": email, "password": STRONG, "name": "T"})
+    invited = make_user(email="invited@x.test", tenant=tenant_a, email_verified_at=None)
+    confirmed = make_user(email="old@x.test")
+    staff = make_user(email="staff@x.test", is_staff=True, email_verified_at=None)
+    long_ago = timezone.now() - timedelta(hours=73)
+    User.objects.exclude(email="recent@x.test").update(date_joined=long_ago)
+    others = set(User.objects.exclude(email__endswith="@x.test").values_list("pk", flat=True))
+
+    assert cleanup()["unverified_accounts"] == 1
+    assert not User.objects.filter(email="throwaway@x.test").exists()
+    assert set(User.objects.filter(email__endswith="@x.test").values_list("email", flat=True)) == {
+        "recent@x.test",
+        invited.email,
+        confirmed.email,
+        staff.email,
+    }
+    assert not OneTimeToken.objects.filter(user__email="throwaway@x.test").exists()
+    assert SecurityEvent.objects.filter(kind="registered", user__isnull=True).count() == 1
+    assert not Session.objects.exists()
+    assert set(User.objects.exclude(email__endswith="@x.test").values_list("pk", flat=True)) == (
+        others
+    )
+    assert cleanup()["unverified_accounts"] == 0
+
+    # The address is free again for its real owner.
+    mail.outbox.clear()
+    post(client_a, REGISTER, {"email": "throwaway@x.test", "password": STRONG, "name": "Real"})
+    assert User.objects.get(email="throwaway@x.test").name == "Real"
+    assert "/verify-email?token=" in mail.outbox[-1].body
+
+
+def test_an_unconfirmed_account_still_referred_to_in_a_workspace_is_kept(make_user, tenant_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from accounts.tasks import cleanup
+    from chat.models import Room
+
+    long_ago = timezone.now() - timedelta(days=30)
+    kept = make_user(email="referred@x.test", email_verified_at=None, date_joined=long_ago)
+    gone = make_user(email="gone@x.test", email_verified_at=None, date_joined=long_ago)
+    with schema_context(tenant_a.schema_name):
+        Room.objects.create(kind="group", name="R", created_by=kept)
+
+    assert cleanup()["unverified_accounts"] == 1
+    assert User.objects.filter(pk=kept.pk).exists()
+    assert not User.objects.filter(pk=gone.pk).exists()
