@@ -33,7 +33,7 @@ from accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import AuthAccountThrottle, AuthRateThrottle
 from accounts.tokens import SESSION_CLAIM
 from core.pagination import cursor_pagination
 from tenants.serializers import SignupResultSerializer, SignupSerializer
@@ -78,15 +78,16 @@ def _accepted(message: str) -> Response:
 
 
 class PublicAuthView(APIView):
-    """Endpoints used before signing in: no authentication, throttled per client."""
+    """Endpoints used before signing in: no authentication, throttled per client IP and per
+    account, on every host together."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AuthRateThrottle]
+    throttle_classes = [AuthRateThrottle, AuthAccountThrottle]
 
 
 class AuthenticatedAuthView(APIView):
-    throttle_classes = [AuthRateThrottle]
+    throttle_classes = [AuthRateThrottle, AuthAccountThrottle]
 
 
 class RegisterView(PublicAuthView):
@@ -285,18 +286,29 @@ class MeView(APIView):
 
 
 class SignupView(APIView):
-    """Creates a workspace with its owner (public host). Throttled per client address."""
+    """Asks for a workspace with its owner (public host): the emailed link creates it.
+    Throttled per client address; the same answer for every address."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, AuthAccountThrottle]
     throttle_scope = "signup"
 
-    @extend_schema(request=SignupSerializer, responses={201: SignupResultSerializer})
+    @extend_schema(request=SignupSerializer, responses={202: DetailSerializer})
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tenant = services.tenant_signup(**serializer.validated_data)
+        services.tenant_signup(**serializer.validated_data)
+        return _accepted("Check your inbox for a link that creates the workspace.")
+
+
+class SignupConfirmView(PublicAuthView):
+    """Creates the workspace of an emailed sign-up link (each link works once)."""
+
+    @extend_schema(request=TokenSerializer, responses={201: SignupResultSerializer})
+    def post(self, request):
+        data = _valid(TokenSerializer, request)
+        tenant = services.tenant_signup_confirm(token=data["token"])
         domain = tenant.get_primary_domain().domain
         port = request.get_port()
         origin = f"{request.scheme}://{domain}" + (f":{port}" if port not in ("80", "443") else "")

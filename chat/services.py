@@ -164,12 +164,20 @@ def room_archive(*, user, room_id) -> Room:
 @transaction.atomic
 def room_member_add(*, user, room_id, user_id, role: str = Role.MEMBER) -> RoomMember:
     room, actor = _group_room_to_moderate(user=user, room_id=room_id)
-    if role == Role.OWNER and (actor is None or actor.role != Role.OWNER):
+    actor_is_owner = actor is not None and actor.role == Role.OWNER
+    if role == Role.OWNER and not actor_is_owner:
         raise ChatForbidden("Only an owner may make another owner.")
     _check_tenant_members([user_id])
-    member, created = RoomMember.objects.get_or_create(
+    member, created = RoomMember.objects.select_for_update().get_or_create(
         room=room, user_id=user_id, defaults={"role": role}
     )
+    if not created and member.role == Role.OWNER and role != Role.OWNER:
+        # Re-adding an owner with a lower role is a demotion: only owners change owners, and
+        # the room keeps at least one.
+        if not actor_is_owner:
+            raise ChatForbidden("Only an owner may change an owner's role.")
+        if not RoomMember.objects.filter(room=room, role=Role.OWNER).exclude(pk=member.pk).exists():
+            raise LastOwner("The last owner cannot step down; make another member owner first.")
     if not created and member.role != role:
         member.role = role
         member.save(update_fields=["role"])

@@ -228,8 +228,16 @@ REST_FRAMEWORK = {
     # Proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP
     # (throttling, sessions, security events). 0: only REMOTE_ADDR, so clients cannot spoof it.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    # Every API view not given its own limits: per signed-in user, or per client IP without one.
+    # Counted in the platform-wide auth cache, so every workspace host shares one budget.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttles.AnonRateThrottle",
+        "accounts.throttles.UserRateThrottle",
+    ],
+    # An empty rate ("") turns that limit off.
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
+        "auth_account": env.str("THROTTLE_AUTH_ACCOUNT_RATE", default="10/min"),
         "signup": env.str("THROTTLE_SIGNUP_RATE", default="10/hour"),
         "user": env.str("THROTTLE_USER_RATE", default="1000/min"),
         "anon": env.str("THROTTLE_ANON_RATE", default="200/min"),
@@ -268,6 +276,10 @@ ACCOUNTS = {
     # SPA routes the emailed links open on the tenant host.
     "VERIFY_EMAIL_PATH": env.str("ACCOUNTS_VERIFY_EMAIL_PATH", default="/verify-email"),
     "RESET_PASSWORD_PATH": env.str("ACCOUNTS_RESET_PASSWORD_PATH", default="/reset-password"),
+    # Page of the public host that confirms a self-service sign-up (creates the workspace).
+    "SIGNUP_CONFIRM_PATH": env.str("ACCOUNTS_SIGNUP_CONFIRM_PATH", default="/confirm-workspace"),
+    # Accounts whose address is still unconfirmed after this many hours are deleted.
+    "UNVERIFIED_RETENTION_HOURS": env.int("ACCOUNTS_UNVERIFIED_RETENTION_HOURS", default=72),
     "SESSION_RETENTION_DAYS": env.int("ACCOUNTS_SESSION_RETENTION_DAYS", default=30),
 }
 
@@ -379,7 +391,13 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto decides request.is_secure() and the scheme only behind proxies that set it
+# (TRUSTED_PROXY_COUNT > 0, or DJANGO_TRUST_FORWARDED_PROTO): otherwise any client could send
+# "https" and pass for a secure request.
+TRUST_FORWARDED_PROTO = env.bool(
+    "DJANGO_TRUST_FORWARDED_PROTO", default=REST_FRAMEWORK["NUM_PROXIES"] > 0
+)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_FORWARDED_PROTO else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

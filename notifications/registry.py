@@ -73,6 +73,18 @@ register_template(
     example={"name": "Ann", "login_url": "https://alpha.example.com"},
 )
 register_template(
+    "workspace_confirm",
+    category="account",
+    sensitive=True,
+    example={
+        "name": "Ann",
+        "workspace": "Acme",
+        "link": "https://example.com/confirm-workspace?token=abc",
+        "hours": 24,
+        "existing_account": False,
+    },
+)
+register_template(
     "password_reset",
     category="account",
     sensitive=True,

@@ -43,16 +43,33 @@ def _tenant():
     return Tenant.objects.filter(schema_name=connection.schema_name).first()
 
 
+# Characters that would let a display name pass for an address, a second sender or a header.
+_NOT_IN_NAMES = set('@<>"\\,;:()[]') | {chr(code) for code in range(32)} | {"\x7f"}
+_SENDER_NAME_MAX = 60
+
+
+def sender_name(chosen: str, platform: str) -> str:
+    """The From name of a workspace's email: its chosen name, cut to plain words, then
+    "via <platform>". Whoever names a workspace may pick any name ("Security Team", an email
+    address): the platform's own name always shows who really sends it."""
+    cleaned = " ".join("".join(" " if ch in _NOT_IN_NAMES else ch for ch in chosen).split())
+    cleaned = cleaned[:_SENDER_NAME_MAX].strip()
+    if not cleaned or cleaned.casefold() == platform.casefold():
+        return platform
+    return f"{cleaned} via {platform}"
+
+
 def brand_current() -> Brand:
     """This schema's branding: its Branding row over the tenant's name and DEFAULT_FROM_EMAIL."""
     row = Branding.objects.first()
     default_name, default_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    platform_name = default_name or "Platform"
     if connection.schema_name != get_public_schema_name():
         tenant = _tenant()
         default_name = tenant.name if tenant else default_name
     name = (row.name if row else "") or default_name or "Platform"
     address = (row.from_email if row else "") or default_address
-    from_name = (row.from_name if row else "") or name
+    from_name = sender_name((row.from_name if row else "") or name, platform_name)
     return Brand(
         name=name,
         logo_url=row.logo_url if row else "",

@@ -49,7 +49,9 @@ def plan_limit_check(*, tenant, limit: str, used: int, adding: int = 1) -> None:
 
 
 def members_limit_check(*, tenant, adding: int = 1) -> None:
+    """Seats are taken by members whose address is confirmed: unconfirmed sign-ups (removed
+    after a grace period) cannot fill a workspace."""
     from tenants.models import Membership
 
-    used = Membership.objects.filter(tenant=tenant).count()
+    used = Membership.objects.filter(tenant=tenant, user__email_verified_at__isnull=False).count()
     plan_limit_check(tenant=tenant, limit="members", used=used, adding=adding)

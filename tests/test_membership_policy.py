@@ -1,5 +1,7 @@
 """Who may register and sign in on a workspace's host, and what leaving a workspace does."""
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -13,14 +15,21 @@ def _login(client, email, password):
 
 
 @pytest.mark.django_db
-def test_registering_on_an_open_workspace_makes_a_member(client_a, tenant_a, password):
-    response = client_a.post(
-        "/api/v1/auth/register/",
-        {"email": "new@shop.test", "password": password, "name": "New"},
-        format="json",
-    )
-    assert response.status_code in (201, 202)
+def test_registering_on_an_open_workspace_makes_a_member_once_the_address_is_confirmed(
+    client_a, tenant_a, password, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(
+            "/api/v1/auth/register/",
+            {"email": "new@shop.test", "password": password, "name": "New"},
+            format="json",
+        )
+    assert response.status_code == 202
     user = User.objects.get(email="new@shop.test")
+    assert not Membership.objects.filter(user=user).exists()
+    token = re.search(r"\?token=([A-Za-z0-9_\-]+)", mail.outbox[-1].body).group(1)
+    verified = client_a.post("/api/v1/auth/verify-email/", {"token": token}, format="json")
+    assert verified.status_code == 200
     assert Membership.objects.get(user=user, tenant=tenant_a).role == "member"
 
 

@@ -7,12 +7,12 @@
 - mfa: TOTP enrolment, recovery codes, turning MFA off
 - users: profile update, deactivation
 - events: the security event log
-- cleanup: expired sessions and spent tokens
+- cleanup: expired sessions, spent tokens, accounts never confirmed
 - memberships, workspaces: who belongs to a workspace, provisioning one with its owner
 """
 
 from accounts.services._common import RequestMeta
-from accounts.services.cleanup import accounts_cleanup
+from accounts.services.cleanup import accounts_cleanup, unverified_accounts_purge
 from accounts.services.events import security_event_record
 from accounts.services.memberships import membership_admit, membership_remove, membership_set
 from accounts.services.mfa import mfa_disable, recovery_codes_regenerate, totp_confirm, totp_enroll
@@ -29,7 +29,7 @@ from accounts.services.sessions import (
 )
 from accounts.services.signin import LoginResult, login, login_mfa_complete
 from accounts.services.users import user_update, users_deactivate
-from accounts.services.workspaces import tenant_create, tenant_signup
+from accounts.services.workspaces import tenant_create, tenant_signup, tenant_signup_confirm
 
 __all__ = [
     "LoginResult",
@@ -57,8 +57,10 @@ __all__ = [
     "sessions_revoke_for_tenant",
     "tenant_create",
     "tenant_signup",
+    "tenant_signup_confirm",
     "totp_confirm",
     "totp_enroll",
+    "unverified_accounts_purge",
     "user_register",
     "user_update",
     "users_deactivate",

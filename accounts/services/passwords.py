@@ -28,8 +28,14 @@ def _password_changed_notify(*, user: User, meta: RequestMeta) -> None:
 
 @transaction.atomic
 def password_forgot(*, email: str, meta: RequestMeta) -> None:
-    """Emails a reset link to an active account; silent for unknown addresses."""
-    user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+    """Emails a reset link to an active member of the host's workspace; silent otherwise.
+
+    Accounts are platform-wide, but a workspace's host sends its own emails (its name, its
+    links): only its members may be sent one, so no workspace can mail a reset to anyone else.
+    """
+    user = User.objects.filter(
+        email=email.strip().lower(), is_active=True, memberships__tenant=meta.tenant
+    ).first()
     if user is None:
         return
     raw = one_time_token_issue(

@@ -1,8 +1,10 @@
 """Registration on a workspace's host and email verification."""
 
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from accounts.services._common import (
 from accounts.services.events import Kind, security_event_record
 from accounts.services.memberships import membership_admit
 from notifications.services import email_send
+from tenants.errors import PlanLimitReached
 
 
 def _verification_send(*, user: User, meta: RequestMeta) -> None:
@@ -42,31 +45,33 @@ def _verification_send(*, user: User, meta: RequestMeta) -> None:
 
 @transaction.atomic
 def user_register(*, email: str, password: str, name: str, meta: RequestMeta) -> User | None:
-    """Creates an unverified user and emails a verification link.
+    """Creates an unverified account and emails a verification link.
 
-    An address that already has a confirmed account gets a notice by email instead (see below
-    for unconfirmed ones), and the caller
-    answers exactly as for a new address, so registration never reveals who has an account.
+    Every check that can refuse (closed workspace, weak password) runs before the address is
+    looked up, and an existing account gets an email instead, so the answer never tells who
+    has an account. Registering admits to no workspace: an account becomes a member when it
+    confirms its address (the workspace where it confirms) or signs in, so unconfirmed
+    addresses take no seat.
     """
     if not meta.tenant.allow_self_signup:
         raise SignupClosed()
     email = User.objects.normalize_email(email).strip().lower()
+    password_validate(password, user=User(email=email, name=name), field_name="password")
     existing = User.objects.filter(email=email).first()
     if existing is not None and existing.email_verified_at is None and existing.is_active:
         # The newest registration of an unconfirmed address wins: its password replaces the
         # earlier one and earlier links die, so whoever squatted the address first cannot
         # own the account once its real owner registers and confirms.
-        password_validate(password, user=existing, field_name="password")
         existing.set_password(password)
         existing.name = name.strip()
         existing.save(update_fields=["password", "name"])
         OneTimeToken.objects.filter(
             user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
         ).update(used_at=timezone.now())
-        membership_admit(user=existing, tenant=meta.tenant)
         _verification_send(user=existing, meta=meta)
         return None
     if existing is not None:
+        make_password(password)  # costs what the other paths cost, so timing tells nothing
         email_send(
             to=existing.email,
             template="already_registered",
@@ -75,9 +80,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
             base_url=meta.base_url,
         )
         return None
-    password_validate(password, user=User(email=email, name=name), field_name="password")
     user = User.objects.create_user(email=email, password=password, name=name.strip())
-    membership_admit(user=user, tenant=meta.tenant)
     security_event_record(kind=Kind.REGISTERED, meta=meta, user=user)
     _verification_send(user=user, meta=meta)
     return user
@@ -99,4 +102,8 @@ def email_verify(*, token: str, meta: RequestMeta) -> User:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
         security_event_record(kind=Kind.EMAIL_VERIFIED, meta=meta, user=user)
+    # A full workspace admits nobody, but the address is confirmed all the same (signing in
+    # there answers plan_limit_reached).
+    with suppress(PlanLimitReached):
+        membership_admit(user=user, tenant=meta.tenant)
     return user

@@ -109,7 +109,7 @@ def test_cleanup_deletes_expired_and_long_revoked_sessions_and_spent_tokens(tena
     )
     out = StringIO()
     call_command("accounts_cleanup", stdout=out)
-    assert out.getvalue().strip() == "sessions: 2, one_time_tokens: 1"
+    assert out.getvalue().strip() == "sessions: 2, one_time_tokens: 1, unverified_accounts: 0"
     remaining = set(Session.objects.values_list("pk", flat=True))
     assert remaining == {live.pk, recently_revoked.pk}
     assert expired.pk not in remaining and old_revoked.pk not in remaining

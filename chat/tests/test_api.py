@@ -328,3 +328,58 @@ def test_bad_input_writes_nothing(auth_client, tenant_a, room, manager, chat_sta
     _error(api.get(f"{API}rooms/999999/"), 404, "room_not_found")
     assert Room.objects.count() == 1 and not Message.objects.exists()
     assert chat_state() == before
+
+
+def test_a_room_admin_cannot_demote_or_then_remove_the_owner(
+    auth_client, tenant_a, in_a, room, manager, make_user, chat_state
+):
+    admin = make_user(tenant=tenant_a)
+    services.room_member_add(user=manager, room_id=room.pk, user_id=admin.pk, role="admin")
+    admin_api = auth_client(admin, tenant_a)
+    before = chat_state()
+    for role in ("member", "admin"):
+        _error(
+            admin_api.post(
+                f"{API}rooms/{room.pk}/members/",
+                {"user_id": str(manager.pk), "role": role},
+                format="json",
+            ),
+            403,
+            "permission_denied",
+        )
+    _error(
+        admin_api.delete(f"{API}rooms/{room.pk}/members/{manager.pk}/"), 403, "permission_denied"
+    )
+    assert chat_state() == before
+    assert RoomMember.objects.get(room=room, user=manager).role == "owner"
+
+
+def test_owners_change_owners_and_the_last_owner_stays(
+    auth_client, tenant_a, in_a, room, manager, member, chat_state
+):
+    api = auth_client(manager, tenant_a)
+    before = chat_state()
+    _error(
+        api.post(
+            f"{API}rooms/{room.pk}/members/",
+            {"user_id": str(manager.pk), "role": "member"},
+            format="json",
+        ),
+        409,
+        "last_owner",
+    )
+    assert chat_state() == before
+
+    promoted = api.post(
+        f"{API}rooms/{room.pk}/members/",
+        {"user_id": str(member.pk), "role": "owner"},
+        format="json",
+    )
+    assert promoted.status_code in (200, 201), promoted.content
+    demoted = api.post(
+        f"{API}rooms/{room.pk}/members/",
+        {"user_id": str(member.pk), "role": "admin"},
+        format="json",
+    )
+    assert demoted.status_code in (200, 201), demoted.content
+    assert RoomMember.objects.get(room=room, user=member).role == "admin"

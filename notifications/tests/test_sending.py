@@ -66,7 +66,8 @@ def test_the_task_sends_both_parts_with_the_unsubscribe_headers(
     assert message.provider_message_id.endswith("@mg.example.com>")
     assert message.subject == "Order A-1001 is shipped"
     [email] = mail.outbox
-    assert email.to == ["ann@example.com"] and email.from_email == "Alpha Corp <no-reply@localhost>"
+    assert email.to == ["ann@example.com"]
+    assert email.from_email == "Alpha Corp via Platform <no-reply@localhost>"
     assert "Your order A-1001 is now shipped." in email.body
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html" and "<strong>A-1001</strong>" in html

@@ -50,7 +50,7 @@ def test_values_are_escaped_in_html_only(in_a):
 
 
 def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_a):
-    assert brand_current().from_email == "Alpha Corp <no-reply@localhost>"
+    assert brand_current().from_email == "Alpha Corp via Platform <no-reply@localhost>"
     branding_update(
         data={
             "name": "Alpha Shop",
@@ -61,7 +61,7 @@ def test_branding_of_the_tenant_shows_in_both_parts_and_the_sender(in_a):
         }
     )
     brand = brand_current()
-    assert brand.from_email == "Alpha Support <hello@alpha.example.com>"
+    assert brand.from_email == "Alpha Support via Platform <hello@alpha.example.com>"
     rendered, _ = render_email(
         template="order_status_changed",
         context=registry.TEMPLATES["order_status_changed"].example,

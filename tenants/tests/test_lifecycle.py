@@ -1,9 +1,11 @@
 """Sign-up on the public host, suspension, reactivation, deletion with a grace period, export."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -40,9 +42,25 @@ def _public_rows() -> tuple[int, ...]:
     return tuple(model.objects.count() for model in models)
 
 
+def _signup_token() -> str:
+    return re.search(r"\?token=([A-Za-z0-9_\-]+)", mail.outbox[-1].body).group(1)
+
+
 @pytest.mark.django_db
-def test_signup_creates_workspace_domain_and_owner(public_client):
-    response = public_client.post("/api/v1/tenants/", SIGNUP, format="json")
+def test_signup_creates_workspace_domain_and_owner_once_the_link_is_followed(
+    public_client, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = public_client.post("/api/v1/tenants/", SIGNUP, format="json")
+    assert asked.status_code == 202, asked.json()
+    assert not Tenant.objects.filter(slug="gamma").exists()
+    assert not User.objects.filter(email="founder@gamma.test").exists()
+    assert mail.outbox[-1].to == ["founder@gamma.test"]
+    assert "http://localhost/confirm-workspace?token=" in mail.outbox[-1].body
+
+    response = public_client.post(
+        "/api/v1/tenants/confirm/", {"token": _signup_token()}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["tenant"]["slug"] == "gamma"
@@ -51,9 +69,16 @@ def test_signup_creates_workspace_domain_and_owner(public_client):
     tenant = Tenant.objects.get(slug="gamma")
     assert _schema_exists("gamma")
     owner = User.objects.get(email="founder@gamma.test")
-    assert owner.check_password("Sturdy-Pass-2026")
+    assert owner.check_password("Sturdy-Pass-2026") and owner.email_verified_at is not None
     assert Membership.objects.get(tenant=tenant, user=owner).role == "owner"
     assert "owner_password" not in json.dumps(body)
+
+    before = _public_rows()
+    again = public_client.post(
+        "/api/v1/tenants/confirm/", {"token": _signup_token()}, format="json"
+    )
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_token"
+    assert _public_rows() == before
 
 
 @pytest.mark.django_db
@@ -88,16 +113,41 @@ def test_signup_rejects_bad_input_and_writes_nothing(public_client, tenant_a, ch
 
 
 @pytest.mark.django_db
-def test_signup_with_an_existing_account_requires_its_password(public_client, make_user, password):
+def test_signup_answers_alike_for_existing_and_new_addresses_and_checks_no_password(
+    public_client, make_user, password, celery_eager, django_capture_on_commit_callbacks
+):
+    """Sign-up was a password oracle for existing accounts (right password: a workspace,
+    wrong: 400) that skipped the lockout and MFA. Now the password is never checked against
+    an account, and the answer is the same as for a new address."""
     user = make_user(email="founder@gamma.test")
     before = _public_rows()
-    wrong = public_client.post("/api/v1/tenants/", SIGNUP, format="json")
-    assert wrong.status_code == 400
-    assert not Tenant.objects.filter(slug="gamma").exists()
+    answers = []
+    for owner in ("founder@gamma.test", "nobody-yet@gamma.test"):
+        for attempt in ("Wrong-Guess-2026", password):
+            with django_capture_on_commit_callbacks(execute=True):
+                response = public_client.post(
+                    "/api/v1/tenants/",
+                    {**SIGNUP, "owner_email": owner, "owner_password": attempt},
+                    format="json",
+                )
+            answers.append((response.status_code, response.json()))
+    assert len({json.dumps(answer) for answer in answers}) == 1
+    assert answers[0][0] == 202
+    assert not Tenant.objects.filter(slug="gamma").exists() and not _schema_exists("gamma")
     assert _public_rows() == before
-    assert not _schema_exists("gamma")
     user.refresh_from_db()
     assert user.check_password(password) and not user.memberships.exists()
+
+    # The mailbox owner may still create the workspace; their password stays theirs.
+    mail.outbox[:] = [m for m in mail.outbox if m.to == ["founder@gamma.test"]]
+    assert "already has an account" in mail.outbox[-1].body
+    confirmed = public_client.post(
+        "/api/v1/tenants/confirm/", {"token": _signup_token()}, format="json"
+    )
+    assert confirmed.status_code == 201
+    user.refresh_from_db()
+    assert user.check_password(password)
+    assert Membership.objects.get(tenant__slug="gamma", user=user).role == "owner"
 
 
 @pytest.mark.django_db

@@ -6,7 +6,10 @@ from accounts.services import accounts_cleanup
 
 
 class Command(BaseCommand):
-    help = "Delete expired or long-revoked sessions and spent one-time tokens (run periodically)."
+    help = (
+        "Delete expired or long-revoked sessions, spent one-time tokens and accounts never "
+        "confirmed (run periodically)."
+    )
 
     def handle(self, *args, **options):
         counts = accounts_cleanup()
