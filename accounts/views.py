@@ -300,6 +300,12 @@ class SignupView(APIView):
         domain = tenant.get_primary_domain().domain
         port = request.get_port()
         origin = f"{request.scheme}://{domain}" + (f":{port}" if port not in ("80", "443") else "")
+        # A new owner confirms their address on the new workspace's host before signing in
+        # (API or admin), like any registered account; an existing account is already known.
+        services.email_verification_resend(
+            email=serializer.validated_data["owner_email"],
+            meta=services.RequestMeta(tenant=tenant, base_url=origin),
+        )
         result = {
             "tenant": tenant,
             "domain": domain,

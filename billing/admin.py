@@ -20,6 +20,7 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.subscription"
     list_display = ["stripe_id", "kind", "user", "email", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["user"]
@@ -52,6 +53,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.payment"
     list_display = ["event_id", "type", "status", "attempts", "object_id", "received_at"]
     list_filter = ["status", "type"]
     search_fields = ["event_id", "object_id"]
@@ -145,6 +147,8 @@ class RefundForm(forms.ModelForm):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
+    rbac_resource = "billing.payment"
+    rbac_actions = {"add": "refund", "change": "refund"}
     form = RefundForm
     list_display = [
         "stripe_id",

@@ -8,7 +8,6 @@ from catalog import selectors, services
 from catalog.errors import Conflict
 from catalog.models import Category, InventoryMovement, Product, Review, Tag
 from core.admin import ReadOnlyAdminMixin
-from core.errors import DomainError
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -150,18 +149,15 @@ class ProductAdmin(admin.ModelAdmin):
             if field not in ("version", "tags") and (not change or field in form.changed_data)
         }
         tags = form.cleaned_data.get("tags")
-        try:
-            if change:
-                saved = services.product_update(
-                    product_id=obj.pk,
-                    expected_version=form.cleaned_data.get("version"),
-                    data={**data, "tags": tags},
-                )
-            else:
-                saved = services.product_create(**data, tags=tags)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            raise
+        # A refusal (e.g. a stale version) is raised: the admin site shows it as a form error.
+        if change:
+            saved = services.product_update(
+                product_id=obj.pk,
+                expected_version=form.cleaned_data.get("version"),
+                data={**data, "tags": tags},
+            )
+        else:
+            saved = services.product_create(**data, tags=tags)
         obj.pk, obj.version = saved.pk, saved.version
 
     def save_related(self, request, form, formsets, change):
@@ -243,6 +239,7 @@ class ReviewAdmin(admin.ModelAdmin):
 class InventoryMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is append-only: it is read here, written by the stock services."""
 
+    rbac_resource = "catalog.product"
     list_display = [
         "created_at",
         "product",

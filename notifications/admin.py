@@ -163,6 +163,7 @@ class BrandingAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(RecordAdmin):
+    rbac_resource = "notifications.message"
     list_display = ["title", "user", "kind", "category", "read_at", "created_at"]
     list_filter = ["kind", "category"]
     list_select_related = ["user"]

@@ -45,6 +45,7 @@ def _transition_action(status: str, label: str):
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Orders are placed through checkout, never deleted, and move only by the actions."""
 
+    rbac_actions = {"view": "read_all"}  # the back office shows everyone's orders
     list_display = [
         "number",
         "customer_email",
@@ -120,6 +121,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    rbac_resource = "orders.order"
+    rbac_actions = {"view": "read_all"}
     list_display = ["key", "customer_id", "order", "created_at"]
     list_select_related = ["order"]
     list_per_page = 50

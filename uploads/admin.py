@@ -9,6 +9,7 @@ from uploads.models import File
 
 @admin.register(File)
 class FileAdmin(admin.ModelAdmin):
+    rbac_resource = "files.file"
     list_display = [
         "preview",
         "original_name",
