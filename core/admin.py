@@ -81,6 +81,23 @@ class DashboardPanel:
     rows: list[list] = field(default_factory=list)
     note: str = ""
     link: str = ""
+    # An inline SVG column chart: (x, y, width, height, tooltip) in a 300 x 60 box.
+    columns: list[tuple[float, float, float, float, str]] = field(default_factory=list)
+
+
+def columns(values: list[tuple[str, float]]) -> list[tuple[float, float, float, float, str]]:
+    """(tooltip, value) per column -> rectangles of a 300 x 60 SVG (no script, no CDN)."""
+    if not values:
+        return []
+    top = max(value for _, value in values) or 1
+    width = 300 / len(values)
+    shapes = []
+    for index, (tooltip, value) in enumerate(values):
+        height = round(58 * value / top, 1)
+        shapes.append(
+            (round(index * width, 1), 60 - height, round(width * 0.8, 1), height, tooltip)
+        )
+    return shapes
 
 
 def bars(pairs: list[tuple[str, float, str]]) -> list[tuple[str, str, int]]:
@@ -194,6 +211,11 @@ class PlatformAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         return self.policy.site_allows(request)
+
+    def model_visible(self, request, model) -> bool:
+        """May this request see the model's list here (for dashboard panels)?"""
+        model_admin = self._registry.get(model)
+        return model_admin is not None and model_admin.has_view_permission(request)
 
     def login(self, request, extra_context=None):
         if self.login_handler is None:

@@ -200,3 +200,67 @@ def test_a_service_refusal_on_save_is_a_field_error(make_user, tenant_a, passwor
     assert "cannot be moved under itself" in response.content.decode()
     with schema_context(tenant_a.schema_name):
         assert Category.objects.get(pk=parent.pk).parent_id is None
+
+
+def _dashboard_rows(tenant, customer, n: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import WebhookEvent
+    from billing.tests.factories import WebhookEventFactory
+    from orders.tests.factories import OrderFactory
+
+    with schema_context(tenant.schema_name):
+        for i in range(n):
+            OrderFactory(customer=customer, created_at=timezone.now() - timedelta(days=i % 30))
+            ProductFactory(name=f"Scarce {i}", stock_quantity=i % 3, low_stock_threshold=5)
+            WebhookEventFactory(status=WebhookEvent.Status.FAILED, type=f"invoice.failed{i}")
+
+
+def test_the_workspace_index_shows_the_dashboard_with_bounded_queries(
+    make_user, tenant_a, password, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = make_user(email="owner@alpha.test", tenant=tenant_a, role="owner")
+    client = _signed_in_client("alpha.localhost", owner.email, password)
+    _dashboard_rows(tenant_a, owner, 3)
+    client.get("/admin/")  # the process resolves the host and caches permissions once
+    with CaptureQueriesContext(connection) as few:
+        page = client.get("/admin/").content.decode()
+    for title in ("Orders, last 30 days", "Low stock", "Failed webhook events", "Storage"):
+        assert title in page, title
+    assert "Scarce 0" in page and "invoice.failed0" in page and "<svg" in page
+    assert "3 orders" in page
+    assert "https://" not in page.split('id="dashboard"')[1].split("</section>")[0]
+
+    _dashboard_rows(tenant_a, owner, 12)
+    with django_assert_max_num_queries(len(few)):
+        client.get("/admin/")
+    assert len(few) <= 20
+
+
+def test_the_dashboard_shows_a_manager_only_what_rbac_grants(make_user, tenant_a, password):
+    from rbac.models import RolePermission
+    from rbac.services import role_permission_revoke
+
+    manager = make_user(email="manager@alpha.test", tenant=tenant_a, role="manager")
+    client = _signed_in_client("alpha.localhost", manager.email, password)
+    _dashboard_rows(tenant_a, manager, 1)
+    page = client.get("/admin/").content.decode()
+    assert "Orders, last 30 days" in page and "Failed webhook events" in page
+    with schema_context(tenant_a.schema_name):
+        for grant in RolePermission.objects.filter(
+            role__name="manager", permission__resource__name="billing.payment"
+        ).select_related("role", "permission"):
+            role_permission_revoke(actor=None, grant=grant)
+    page = client.get("/admin/").content.decode()
+    assert "Orders, last 30 days" in page and "Failed webhook events" not in page
+
+
+def test_the_platform_index_has_no_workspace_dashboard(make_user, password):
+    root = make_user(email="root@platform.test", is_staff=True, is_superuser=True)
+    client = _signed_in_client("localhost", root.email, password)
+    assert 'id="dashboard"' not in client.get("/admin/").content.decode()
