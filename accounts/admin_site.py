@@ -7,6 +7,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.db import connection
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -27,6 +28,7 @@ from accounts.sessions import session_is_active
 from accounts.throttles import AuthRateThrottle
 from accounts.views import request_meta
 from core.admin import AdminPolicy
+from core.errors import DomainError
 from rbac import access, registry
 
 # The Django session keeps {schema: accounts session id}; every admin request checks it.
@@ -347,8 +349,58 @@ def admin_logout(request) -> None:
         services.logout(user=request.user, session_id=session_id, meta=_meta(request))
 
 
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label="Old password", strip=False, widget=forms.PasswordInput)
+    new_password1 = forms.CharField(
+        label="New password", strip=False, widget=forms.PasswordInput, max_length=128
+    )
+    new_password2 = forms.CharField(
+        label="New password confirmation", strip=False, widget=forms.PasswordInput
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password1") != cleaned.get("new_password2"):
+            self.add_error("new_password2", "The two password fields didn't match.")
+        return cleaned
+
+
+_PASSWORD_FIELDS = {"current_password": "old_password", "new_password": "new_password1"}
+
+
+def admin_password_change(request, *, site, extra_context=None):
+    """The admin's own password change is the API's: it signs out every other session."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=request.user,
+                current_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+                session_id=_bound_session_id(request),
+                meta=_meta(request),
+            )
+        except DomainError as exc:
+            for name, errors in (exc.fields or {None: [exc.message]}).items():
+                form.add_error(_PASSWORD_FIELDS.get(name), errors)
+        else:
+            update_session_auth_hash(request, request.user)
+            return HttpResponseRedirect(
+                reverse("admin:password_change_done", current_app=site.name)
+            )
+    context = {
+        **site.each_context(request),
+        "title": "Password change",
+        "subtitle": None,
+        "form": form,
+        **(extra_context or {}),
+    }
+    return render(request, "registration/password_change_form.html", context)
+
+
 def install(site) -> None:
     """Puts the platform's sign-in and access rules on the admin site."""
     site.policy = WorkspaceAdminPolicy()
     site.login_handler = admin_login
     site.logout_handler = admin_logout
+    site.password_change_handler = admin_password_change

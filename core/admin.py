@@ -192,6 +192,7 @@ class PlatformAdminSite(admin.AdminSite):
         self.policy: AdminPolicy = AdminPolicy()
         self.login_handler: Callable | None = None
         self.logout_handler: Callable | None = None
+        self.password_change_handler: Callable | None = None
         self._panels: list[Callable] = []
 
     def register(self, model_or_iterable, admin_class=None, **options):
@@ -226,6 +227,11 @@ class PlatformAdminSite(admin.AdminSite):
         if self.logout_handler is not None:
             self.logout_handler(request)
         return super().logout(request, extra_context)
+
+    def password_change(self, request, extra_context=None):
+        if self.password_change_handler is None:
+            return super().password_change(request, extra_context)
+        return self.password_change_handler(request, site=self, extra_context=extra_context)
 
     def index(self, request, extra_context=None):
         panels = [panel for panel in (make(request) for make in self._panels) if panel]

@@ -223,3 +223,38 @@ def test_the_admin_url_returned_by_signup_works_for_the_new_owner(
     assert verified.status_code == 200, verified.content
     assert _sign_in(client, "founder@gamma.test", "Sturdy-Pass-2026").status_code == 302
     assert _signed_in(client)
+
+
+def test_the_admin_password_change_is_the_accounts_one(owner, tenant_a, password):
+    other, _ = services.session_start(user=owner, tenant=tenant_a)
+    client = _client("alpha.localhost")
+    _sign_in(client, owner.email, password)
+    wrong = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": "nope",
+            "new_password1": "New-Pass-2027x",
+            "new_password2": "New-Pass-2027x",
+        },
+    )
+    assert wrong.status_code == 200 and "The password is incorrect." in wrong.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(password)
+    other.refresh_from_db()
+    assert other.is_active
+
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": password,
+            "new_password1": "New-Pass-2027x",
+            "new_password2": "New-Pass-2027x",
+        },
+    )
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password("New-Pass-2027x")
+    other.refresh_from_db()
+    assert not other.is_active  # every other session is signed out
+    assert _signed_in(client)  # this one stays
+    assert SecurityEvent.objects.filter(user=owner, kind="password_changed").exists()
