@@ -150,6 +150,28 @@ def auth_client():
     return make
 
 
+@pytest.fixture
+def admin_login():
+    """admin_login(client, user, *hosts) signs a Django test client in to the admin of each host
+    (default: the client's own) as the admin login does: a Django session bound to an accounts
+    Session per workspace, so revoking that Session signs the admin out."""
+    from accounts.admin_site import bind_session
+    from accounts.services import session_start
+    from tenants.models import Domain
+
+    def login(client, user, *hosts):
+        client.force_login(user)
+        session = client.session
+        for host in hosts or (client.defaults.get("HTTP_HOST", "localhost"),):
+            tenant = Domain.objects.select_related("tenant").get(domain=host).tenant
+            started, _ = session_start(user=user, tenant=tenant)
+            bind_session(session, schema_name=tenant.schema_name, session_id=started.pk)
+        session.save()
+        return client
+
+    return login
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _uploads_in_a_temporary_directory(tmp_path_factory):
     """Files stored by any test (demo seeding included) go to a temporary directory."""

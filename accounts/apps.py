@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from accounts.admin_site import install
+
+        install(admin.site)

@@ -312,6 +312,7 @@ class SignupConfirmView(PublicAuthView):
         domain = tenant.get_primary_domain().domain
         port = request.get_port()
         origin = f"{request.scheme}://{domain}" + (f":{port}" if port not in ("80", "443") else "")
+        # The owner proved the address by following the link: they sign in (API or admin) now.
         result = {
             "tenant": tenant,
             "domain": domain,

@@ -1,14 +1,16 @@
-"""Back office for billing: customers, subscriptions, and the webhook ledger with replay."""
+"""Back office for billing: customers, subscriptions, the webhook ledger with replay, and the
+dashboard's failed-events panel."""
 
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from billing import services
 from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
-from core.admin import ReadOnlyAdminMixin
+from core.admin import DashboardPanel, ReadOnlyAdminMixin
 from core.errors import DomainError
 
 
@@ -20,6 +22,7 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.subscription"
     list_display = ["stripe_id", "kind", "user", "email", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["user"]
@@ -52,6 +55,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.payment"
     list_display = ["event_id", "type", "status", "attempts", "object_id", "received_at"]
     list_filter = ["status", "type"]
     search_fields = ["event_id", "object_id"]
@@ -145,6 +149,8 @@ class RefundForm(forms.ModelForm):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
+    rbac_resource = "billing.payment"
+    rbac_actions = {"add": "refund", "change": "refund"}
     form = RefundForm
     list_display = [
         "stripe_id",
@@ -179,3 +185,21 @@ class RefundAdmin(admin.ModelAdmin):
         )
         obj.pk = refund.pk
         obj.__dict__.update({k: v for k, v in refund.__dict__.items() if not k.startswith("_")})
+
+
+@admin.site.register_panel
+def failed_webhook_events(request) -> DashboardPanel | None:
+    """Stripe events whose processing failed (replayable from their list)."""
+    if not admin.site.model_visible(request, WebhookEvent):
+        return None
+    failed = list(
+        WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).values_list(
+            "received_at", "type", "attempts"
+        )[:5]
+    )
+    return DashboardPanel(
+        title="Failed webhook events",
+        link=reverse("admin:billing_webhookevent_changelist") + "?status__exact=failed",
+        headers=["Received", "Type", "Attempts"],
+        rows=[[f"{at:%Y-%m-%d %H:%M}", kind, attempts] for at, kind, attempts in failed],
+    )

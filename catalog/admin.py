@@ -1,14 +1,16 @@
-"""Back office for the catalog. Every save goes through catalog.services, like the API."""
+"""Back office for the catalog (every save goes through catalog.services, like the API) and
+the dashboard's low-stock panel."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.urls import reverse
 
 from catalog import selectors, services
 from catalog.errors import Conflict
 from catalog.models import Category, InventoryMovement, Product, Review, Tag
-from core.admin import ReadOnlyAdminMixin
-from core.errors import DomainError
+from core.admin import DashboardPanel, ReadOnlyAdminMixin
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -150,18 +152,15 @@ class ProductAdmin(admin.ModelAdmin):
             if field not in ("version", "tags") and (not change or field in form.changed_data)
         }
         tags = form.cleaned_data.get("tags")
-        try:
-            if change:
-                saved = services.product_update(
-                    product_id=obj.pk,
-                    expected_version=form.cleaned_data.get("version"),
-                    data={**data, "tags": tags},
-                )
-            else:
-                saved = services.product_create(**data, tags=tags)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            raise
+        # A refusal (e.g. a stale version) is raised: the admin site shows it as a form error.
+        if change:
+            saved = services.product_update(
+                product_id=obj.pk,
+                expected_version=form.cleaned_data.get("version"),
+                data={**data, "tags": tags},
+            )
+        else:
+            saved = services.product_create(**data, tags=tags)
         obj.pk, obj.version = saved.pk, saved.version
 
     def save_related(self, request, form, formsets, change):
@@ -243,6 +242,7 @@ class ReviewAdmin(admin.ModelAdmin):
 class InventoryMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is append-only: it is read here, written by the stock services."""
 
+    rbac_resource = "catalog.product"
     list_display = [
         "created_at",
         "product",
@@ -258,3 +258,25 @@ class InventoryMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     search_fields = ["reference"]
     show_full_result_count = False
+
+
+@admin.site.register_panel
+def low_stock(request) -> DashboardPanel | None:
+    """Live products at or under their low-stock threshold, emptiest first."""
+    if not admin.site.model_visible(request, Product):
+        return None
+    products = list(
+        Product.objects.filter(
+            deleted_at__isnull=True,
+            status=Product.Status.ACTIVE,
+            stock_quantity__lte=F("low_stock_threshold"),
+        )
+        .order_by("stock_quantity", "name")
+        .values_list("name", "sku", "stock_quantity", "low_stock_threshold")[:10]
+    )
+    return DashboardPanel(
+        title="Low stock",
+        link=reverse("admin:catalog_product_changelist"),
+        headers=["Product", "SKU", "In stock", "Threshold"],
+        rows=[list(row) for row in products],
+    )

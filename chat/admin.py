@@ -25,6 +25,7 @@ class RoomAdmin(GuardedModelAdmin):
 
 @admin.register(RoomMember)
 class RoomMemberAdmin(admin.ModelAdmin):
+    rbac_resource = "chat.room"
     list_display = ["room", "user", "role", "last_read_message_id", "created_at"]
     list_filter = ["role"]
     list_select_related = ["room", "user"]

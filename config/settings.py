@@ -52,7 +52,7 @@ SHARED_APPS = [
     "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
-    "django.contrib.admin",
+    "core.apps.PlatformAdminConfig",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
@@ -69,7 +69,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
-    "django.contrib.admin",
+    "core.apps.PlatformAdminConfig",
     "guardian",
     "rbac",
     "catalog",

@@ -1,10 +1,16 @@
 """Admin for sent emails (status, attempts, tracking events, resend), the suppression list,
-preferences, branding and in-app notifications."""
+preferences, branding, in-app notifications and the dashboard's failed-emails panel."""
+
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
-from core.admin import PublicSchemaOnlyAdmin, ReadOnlyAdminMixin
+from core.admin import DashboardPanel, PublicSchemaOnlyAdmin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from notifications import services
 from notifications.models import (
@@ -163,6 +169,7 @@ class BrandingAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(RecordAdmin):
+    rbac_resource = "notifications.message"
     list_display = ["title", "user", "kind", "category", "read_at", "created_at"]
     list_filter = ["kind", "category"]
     list_select_related = ["user"]
@@ -172,3 +179,24 @@ class NotificationAdmin(RecordAdmin):
     readonly_fields = ["user", "kind", "category", "title", "body", "url", "data", "read_at"]
     readonly_fields += ["created_at"]
     fields = readonly_fields
+
+
+@admin.site.register_panel
+def failed_emails(request) -> DashboardPanel | None:
+    """The workspace's email jobs that failed or bounced in the last 30 days."""
+    if connection.schema_name == get_public_schema_name():
+        return None
+    if not admin.site.model_visible(request, Message):
+        return None
+    since = timezone.now() - timedelta(days=30)
+    failed = list(
+        Message.objects.filter(
+            created_at__gte=since, status__in=[Message.Status.FAILED, Message.Status.BOUNCED]
+        ).values_list("created_at", "template", "status")[:5]
+    )
+    return DashboardPanel(
+        title="Failed email jobs, last 30 days",
+        link=reverse("admin:notifications_message_changelist"),
+        headers=["Created", "Template", "Status"],
+        rows=[[f"{at:%Y-%m-%d %H:%M}", template, status] for at, template, status in failed],
+    )

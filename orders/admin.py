@@ -1,10 +1,17 @@
 """Back office for orders: read-only documents (items and history rendered as tables) with
-state-transition actions that go through orders.services."""
+state-transition actions that go through orders.services, and the dashboard's sales panel."""
+
+from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import DashboardPanel, ReadOnlyAdminMixin, columns
 from orders import services
 from orders.models import IdempotencyKey, Order
 
@@ -45,6 +52,7 @@ def _transition_action(status: str, label: str):
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Orders are placed through checkout, never deleted, and move only by the actions."""
 
+    rbac_actions = {"view": "read_all"}  # the back office shows everyone's orders
     list_display = [
         "number",
         "customer_email",
@@ -120,8 +128,44 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    rbac_resource = "orders.order"
+    rbac_actions = {"view": "read_all"}
     list_display = ["key", "customer_id", "order", "created_at"]
     list_select_related = ["order"]
     list_per_page = 50
     search_fields = ["key", "order__number"]
     readonly_fields = ["customer", "key", "fingerprint", "order", "created_at"]
+
+
+@admin.site.register_panel
+def orders_last_30_days(request) -> DashboardPanel | None:
+    """Orders and revenue per day over the last 30 days (cancelled orders left out)."""
+    if not admin.site.model_visible(request, Order):
+        return None
+    today = timezone.localdate()
+    since = today - timedelta(days=29)
+    rows = (
+        Order.objects.filter(created_at__date__gte=since)
+        .exclude(status=S.CANCELLED)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(count=Count("id"), revenue=Sum("total"))
+    )
+    by_day = {row["day"]: row for row in rows}
+    days = [since + timedelta(days=n) for n in range(30)]
+    empty = {"count": 0, "revenue": Decimal(0)}
+    per_day = [(day, by_day.get(day, empty)) for day in days]
+    return DashboardPanel(
+        title="Orders, last 30 days",
+        link=reverse("admin:orders_order_changelist"),
+        columns=columns(
+            [
+                (f"{day:%b %d}: {row['count']} orders, {row['revenue']}", float(row["revenue"]))
+                for day, row in per_day
+            ]
+        ),
+        note=(
+            f"{sum(row['count'] for _, row in per_day)} orders, "
+            f"revenue {sum(row['revenue'] for _, row in per_day)}"
+        ),
+    )

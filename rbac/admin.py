@@ -148,6 +148,7 @@ class RoleAdmin(ServiceWritesMixin, GuardedModelAdmin):
 
 @admin.register(RolePermission)
 class RolePermissionAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    rbac_resource = "rbac.role"
     list_display = ["role", "permission", "conditions", "fields", "updated_at"]
     list_filter = ["role"]
     list_select_related = ["role", "permission__resource"]
@@ -176,6 +177,7 @@ class RolePermissionAdmin(ServiceWritesMixin, admin.ModelAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ServiceWritesMixin, admin.ModelAdmin):
+    rbac_resource = "rbac.assignment"
     list_display = ["user", "role", "context", "expires_at", "granted_by", "created_at"]
     list_filter = ["role"]
     list_select_related = ["user", "role", "granted_by"]
@@ -204,6 +206,7 @@ class RoleAssignmentAdmin(ServiceWritesMixin, admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    rbac_resource = "rbac.audit"
     list_display = ["created_at", "actor", "action", "target_type", "target_repr"]
     list_filter = ["action", "target_type"]
     list_select_related = ["actor"]

@@ -157,6 +157,12 @@ register_resource(
     actions=("read", "update"),
     member=("read",),
 )
+register_resource(
+    "admin.site",
+    description="Signing in to the workspace's admin (what it shows follows the other grants).",
+    actions=("access",),
+    manager=("access",),
+)
 register_resource("rbac.resource", description="Protected resources.", manager=("read",))
 register_resource(
     "rbac.permission", description="Permissions (resource:action).", manager=("read",)

@@ -77,16 +77,16 @@ def test_admin_login_page_loads_on_public_and_tenant_hosts(host, tenant_a):
 
 
 @pytest.mark.django_db
-def test_platform_admin_lists_tenants_only_on_the_public_host(tenant_a, make_user):
+def test_platform_admin_lists_tenants_only_on_the_public_host(tenant_a, make_user, admin_login):
     admin = make_user(email="root@example.com", is_staff=True, is_superuser=True)
     public = APIClient(HTTP_HOST="localhost")
-    public.force_login(admin)
+    admin_login(public, admin)
     page = public.get("/admin/tenants/tenant/")
     assert page.status_code == 200
     assert b"Alpha Corp" in page.content and b"Beta Inc" in page.content
 
     tenant_host = APIClient(HTTP_HOST="alpha.localhost")
-    tenant_host.force_login(admin)
+    admin_login(tenant_host, admin)
     assert tenant_host.get("/admin/tenants/tenant/").status_code == 403
     assert b"Beta Inc" not in tenant_host.get("/admin/").content
 
@@ -144,11 +144,11 @@ def test_unknown_api_path_is_a_json_404(client_a):
 
 
 @pytest.mark.django_db
-def test_platform_admin_deactivates_users_instead_of_deleting(tenant_a, make_user):
+def test_platform_admin_deactivates_users_instead_of_deleting(tenant_a, make_user, admin_login):
     admin = make_user(email="root@example.com", is_staff=True, is_superuser=True)
     target = make_user(email="leaver@example.com", tenant=tenant_a)
     client = APIClient(HTTP_HOST="localhost")
-    client.force_login(admin)
+    admin_login(client, admin)
     assert client.get(f"/admin/accounts/user/{target.pk}/delete/").status_code == 403
     response = client.post(
         "/admin/accounts/user/",

@@ -1,14 +1,18 @@
-"""Tenant admin for files, with previews of images."""
+"""Tenant admin for files, with previews of images, and the dashboard's storage panel."""
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.html import format_html
 
-from uploads import services, storage
+from core.admin import DashboardPanel
+from uploads import selectors, services, storage
 from uploads.models import File
 
 
 @admin.register(File)
 class FileAdmin(admin.ModelAdmin):
+    rbac_resource = "files.file"
     list_display = [
         "preview",
         "original_name",
@@ -90,3 +94,19 @@ class FileAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data["expires_at"],
             clear_expiry=form.cleaned_data["expires_at"] is None,
         )
+
+
+@admin.site.register_panel
+def storage_usage(request) -> DashboardPanel | None:
+    """Storage used against the plan's quota, and files whose processing failed."""
+    if not admin.site.model_visible(request, File):
+        return None
+    used, quota = selectors.tenant_used_bytes(), selectors.tenant_quota_bytes()
+    failed = File.objects.filter(status=File.Status.FAILED).count()
+    percent = min(100, round(100 * used / quota)) if quota else 0
+    return DashboardPanel(
+        title="Storage",
+        link=reverse("admin:uploads_file_changelist"),
+        bars=[("Used", f"{filesizeformat(used)} of {filesizeformat(quota)}", percent)],
+        note=f"{failed} file(s) failed processing.",
+    )

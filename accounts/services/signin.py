@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from accounts import lockout
 from accounts.errors import (
@@ -38,8 +39,12 @@ class LoginResult:
 
 
 def _member_or_admitted(*, user: User, meta: RequestMeta) -> bool:
-    """Sign-in is for members of the host's workspace; open workspaces admit the user."""
-    if membership_admit(user=user, tenant=meta.tenant) is not None or user.is_superuser:
+    """Sign-in is for members of the host's workspace; open workspaces admit the user. The
+    public host (the platform admin) is for platform staff only and admits nobody."""
+    if meta.tenant.schema_name == get_public_schema_name():
+        if user.is_staff:
+            return True
+    elif membership_admit(user=user, tenant=meta.tenant) is not None or user.is_superuser:
         return True
     security_event_record(kind=Kind.LOGIN_FAILED, meta=meta, user=user, data={"why": "not_member"})
     return False

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(make_user):
+def admin_client(make_user, admin_login):
     root = make_user(email="root@example.com", is_staff=True, is_superuser=True)
     client = APIClient(HTTP_HOST="localhost")
-    client.force_login(root)
+    admin_login(client, root)
     return client
 
 
@@ -79,11 +79,11 @@ def test_security_events_are_read_only(admin_client, tenant_a):
     assert list(SecurityEvent.objects.values_list("pk", flat=True)) == [event.pk]
 
 
-def test_accounts_admin_is_not_served_on_tenant_hosts(make_user, tenant_a):
+def test_accounts_admin_is_not_served_on_tenant_hosts(make_user, tenant_a, admin_login):
     root = make_user(email="root@example.com", is_staff=True, is_superuser=True)
     session = SessionFactory(tenant=tenant_a)
     client = APIClient(HTTP_HOST="alpha.localhost")
-    client.force_login(root)
+    admin_login(client, root)
     assert client.get("/admin/accounts/session/").status_code == 403
     refused = client.post(
         "/admin/accounts/session/",

@@ -349,10 +349,10 @@ def test_a_refund_made_on_the_dashboard_arrives_by_webhook(stripe_api, paid, ord
     assert Refund.objects.get().created_by is None
 
 
-def test_refunds_from_the_admin(stripe_api, paid, order, make_user, tenant_a):
+def test_refunds_from_the_admin(stripe_api, paid, order, make_user, tenant_a, admin_login):
     root = make_user(email="root@alpha.test", is_staff=True, is_superuser=True)
     client = Client(HTTP_HOST="alpha.localhost")
-    client.force_login(root)
+    admin_login(client, root)
     assert client.get("/admin/billing/payment/").status_code == 200
     assert client.get(f"/admin/billing/payment/{paid.pk}/change/").status_code == 200
     response = client.post(

@@ -303,11 +303,12 @@ def test_failed_events_are_replayed_from_the_admin(
     eager_tasks,
     django_capture_on_commit_callbacks,
     django_assert_max_num_queries,
+    admin_login,
 ):
     event = _failed_event(stripe_api)
     admin_user = make_user(email="root@alpha.test", is_staff=True, is_superuser=True)
     client = Client(HTTP_HOST="alpha.localhost")
-    client.force_login(admin_user)
+    admin_login(client, admin_user)
     for n in range(5):
         services.webhook_event_record(event=stripe_api.event("invoice.created", f"in_{n}"))
     # Whatever the number of events: host, session, user, count, the page, the type filter, and

@@ -80,12 +80,12 @@ def test_demo_seed_is_idempotent(tenant_a, make_user):
 
 
 @pytest.fixture
-def admin_client_a(make_user, tenant_a):
+def admin_client_a(make_user, tenant_a, admin_login):
     from django.test import Client
 
     user = make_user(tenant=tenant_a, role="owner", is_staff=True, is_superuser=True)
     client = Client(HTTP_HOST="alpha.localhost")
-    client.force_login(user)
+    admin_login(client, user)
     return client
 
 

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(tenant_a, make_user):
+def admin_client(tenant_a, make_user, admin_login):
     admin = make_user(email="root@example.com", is_staff=True, is_superuser=True)
     client = APIClient(HTTP_HOST="alpha.localhost")
-    client.force_login(admin)
+    admin_login(client, admin)
     return client
 
 

@@ -20,9 +20,9 @@ def staff(make_user, tenant_a):
 
 
 @pytest.fixture
-def admin_client(staff):
+def admin_client(staff, admin_login):
     client = Client()
-    client.force_login(staff)
+    admin_login(client, staff, "alpha.localhost", "localhost")
     return client
 
 

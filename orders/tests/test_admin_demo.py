@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client_a(make_user, tenant_a):
+def admin_client_a(make_user, tenant_a, admin_login):
     user = make_user(tenant=tenant_a, role="owner", is_staff=True, is_superuser=True)
     client = Client(HTTP_HOST="alpha.localhost")
-    client.force_login(user)
+    admin_login(client, user)
     return client
 
 

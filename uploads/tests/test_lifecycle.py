@@ -82,7 +82,7 @@ def test_the_cleanup_command_reports_per_tenant(member, local_storage, capsys):
 
 
 def test_the_admin_lists_files_with_image_previews(
-    client, make_user, member, tenant_a, local_storage, django_assert_max_num_queries
+    client, make_user, member, tenant_a, local_storage, django_assert_max_num_queries, admin_login
 ):
     admin_user = make_user(email="staff@alpha.test", tenant=tenant_a, is_staff=True)
     admin_user.is_superuser = True
@@ -95,7 +95,7 @@ def test_the_admin_lists_files_with_image_previews(
             original_name=f"pic{i}.png",
             variants={"thumb": {"key": f"alpha/public/t{i}.thumb.webp", "size": 1}},
         )
-    client.force_login(admin_user)
+    admin_login(client, admin_user, "alpha.localhost")
 
     with django_assert_max_num_queries(20):
         response = client.get("/admin/uploads/file/", HTTP_HOST="alpha.localhost")
