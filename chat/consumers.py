@@ -458,7 +458,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.presence_seen.get(user_id) == event.get("online"):
                 return
             self.presence_seen[user_id] = event.get("online")
-        await self._send(event)
+        await self._forward(message)
 
     async def user_event(self, message):
         event = message["event"]
@@ -466,7 +466,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             room_id = event.get("room_id")
             await self._discard(realtime.room_group(self.schema, room_id))
             self.rooms.discard(room_id)
-        await self._send(event)
+        await self._forward(message)
+
+    async def _forward(self, message: dict) -> None:
+        # The frame was encoded once by the sender, for every member of the group.
+        frame = message.get("frame")
+        if isinstance(frame, str):
+            await self.send(text_data=frame)
+        else:
+            await self._send(message["event"])
 
     async def session_revoked(self, message):
         await self._error("session_revoked", "This session has ended; sign in again.")
