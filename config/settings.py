@@ -176,10 +176,13 @@ CACHES["auth"] = {
     "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
 
-# One Redis publish per group message, decoded once per web process (core/channel_layer.py).
+# One Redis publish per group message, decoded once per web process (core/channel_layer.py);
+# "channels_redis.core.RedisChannelLayer" copies each group message into every member's queue.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "core.channel_layer.PubSubChannelLayer",
+        "BACKEND": env.str(
+            "CHANNEL_LAYER_BACKEND", default="core.channel_layer.PubSubChannelLayer"
+        ),
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": env.str("CHANNEL_LAYER_PREFIX", default="platform:channels:"),
