@@ -165,10 +165,15 @@ def load() -> str:
 
 
 async def main(args) -> None:
-    room_id, tokens, _users = await asyncio.to_thread(setup, args.connections, args.room_size)
+    room_id, _tokens, users = await asyncio.to_thread(setup, args.connections, args.room_size)
+    tenant = await asyncio.to_thread(Tenant.objects.get, slug="bench")
     results = {}
     for name in [n for n in args.layers.split(",") if n]:
         print(f"--- {name} layer ({LAYERS[name]}); {load()}", flush=True)
+        # Fresh tokens for every run: access tokens expire after minutes.
+        tokens = await asyncio.to_thread(
+            lambda: [tokens_for_user(user=u, tenant=tenant)["access"] for u in users]
+        )
         results[name] = await run_layer(args, LAYERS[name], room_id, tokens)
     print(f"--- summary; {load()}")
     names = list(results)
