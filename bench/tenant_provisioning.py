@@ -97,7 +97,6 @@ def main() -> None:
 
     skipped = noop(executor="standard")
     every = noop(executor="standard", all_schemas=True)
-    every_mp = noop(executor="multiprocessing", all_schemas=True)
     if skipped_at_half:
         print(
             f"no-op migrate_schemas over {skipped_at_half[0]} tenants (up-to-date schemas "
@@ -110,10 +109,6 @@ def main() -> None:
     print(
         f"no-op migrate_schemas over {args.tenants} tenants, every schema (standard): "
         f"{every:.1f} s ({every / skipped:.0f}x the skipping run)"
-    )
-    print(
-        f"no-op migrate_schemas over {args.tenants} tenants, every schema (multiprocessing): "
-        f"{every_mp:.1f} s ({every_mp / skipped:.0f}x the skipping run)"
     )
     print(load())
 
