@@ -1,6 +1,9 @@
 """Authentication costs, in process: login (Argon2) and refresh throughput, and the overhead of
 authenticating a request (JWT + session-revocation check) compared with an anonymous one.
 
+Logins are measured with the platform's Argon2 parameters and with Django's defaults in the same
+run (alternating rounds, the machine is shared), with the bare hash verification as baseline.
+
 Usage: with DATABASE_URL / REDIS_URL set (or the servers `make run` starts),
 `.venv/bin/python bench/auth.py [-n N] [--logins N]`. It creates (once) a tenant "bench-auth"
 (host bench-auth.localhost) and a verified user, runs requests through the full Django stack
@@ -91,7 +94,43 @@ def main() -> None:
 
     SimpleRateThrottle.THROTTLE_RATES = {**SimpleRateThrottle.THROTTLE_RATES, "auth": None}
 
-    timed("login (Argon2 verify + session)", args.logins, login)
+    from django.contrib.auth.hashers import get_hasher
+    from django.test import override_settings
+
+    others = settings.PASSWORD_HASHERS[1:]
+    variants = {
+        "platform": settings.PASSWORD_HASHERS[0],
+        "django default": "django.contrib.auth.hashers.Argon2PasswordHasher",
+    }
+    spent = {name: 0.0 for name in variants}
+    verify = {name: 0.0 for name in variants}
+    rounds = 3
+    per_round = max(args.logins // rounds, 2)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for _ in range(rounds):
+        for name, path in variants.items():
+            with override_settings(PASSWORD_HASHERS=[path, *others]):
+                user = User.objects.get(email=EMAIL)
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+                encoded = user.password
+                started = time.perf_counter()
+                for _ in range(per_round):
+                    get_hasher().verify(PASSWORD, encoded)
+                verify[name] += time.perf_counter() - started
+                spent[name] += sum(timed(f"login, Argon2 {name}", per_round, login))
+    total = rounds * per_round
+    rate = {name: total / spent[name] for name in variants}
+    bare = {name: total / verify[name] for name in variants}
+    for name in variants:
+        print(
+            f"login with Argon2 {name}: {rate[name]:.1f}/s (bare hash verify {bare[name]:.1f}/s, "
+            f"login = {rate[name] / bare[name]:.0%} of it)"
+        )
+    print(
+        f"login ratio platform / Django default: {rate['platform'] / rate['django default']:.1f}x"
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     tokens = login()
     state = {"refresh": tokens["refresh"]}

@@ -5,6 +5,12 @@ p50/p99, and until the last member has it) and the messages per second sustained
 
     DATABASE_URL=... REDIS_URL=... python bench/chat.py [--connections 1000] [--room-size 500]
         [--processes 2] [--messages 200] [--seconds 10] [--senders 20] [--rates 2,5,10]
+        [--layers pubsub,core]
+
+Each channel layer in --layers (the platform's pub/sub layer, channels-redis's default layer)
+gets the same run on fresh server processes, one after the other, and the summary prints their
+figures side by side with ratios and the load average. The flood of the throughput phase runs
+last, so its backlog never spills into the paced measurements.
 
 The database must be migrated (`manage.py migrate_schemas`); a "bench" tenant and its users are
 created on first use. The clients run in this process (one asyncio loop), so the client side's
@@ -39,6 +45,10 @@ from tenants.models import Membership, Tenant  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
 
 HOST = "bench.localhost"
+LAYERS = {
+    "pubsub": "core.channel_layer.PubSubChannelLayer",
+    "core": "channels_redis.core.RedisChannelLayer",
+}
 
 
 def setup(connections: int, room_size: int) -> tuple[int, list[str], list]:
@@ -70,9 +80,10 @@ def setup(connections: int, room_size: int) -> tuple[int, list[str], list]:
     return room.pk, tokens, users
 
 
-def start_servers(count: int) -> list[tuple[subprocess.Popen, int]]:
+def start_servers(count: int, backend: str) -> list[tuple[subprocess.Popen, int]]:
     env = dict(
         os.environ,
+        CHANNEL_LAYER_BACKEND=backend,
         CHAT_RATE_PER_SECOND="100000",
         CHAT_RATE_BURST="100000",
         PRESENCE_TIMEOUT_SECONDS="3600",
@@ -143,13 +154,45 @@ async def request(ws, event: dict, answer: str) -> dict:
 
 
 def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 async def main(args) -> None:
-    room_id, tokens, _users = await asyncio.to_thread(setup, args.connections, args.room_size)
-    servers = start_servers(args.processes)
+    room_id, _tokens, users = await asyncio.to_thread(setup, args.connections, args.room_size)
+    tenant = await asyncio.to_thread(Tenant.objects.get, slug="bench")
+    results = {}
+    for name in [n for n in args.layers.split(",") if n]:
+        print(f"--- {name} layer ({LAYERS[name]}); {load()}", flush=True)
+        # Fresh tokens for every run: access tokens expire after minutes.
+        tokens = await asyncio.to_thread(
+            lambda: [tokens_for_user(user=u, tenant=tenant)["access"] for u in users]
+        )
+        results[name] = await run_layer(args, LAYERS[name], room_id, tokens)
+    print(f"--- summary; {load()}")
+    names = list(results)
+    print(
+        "figure".ljust(44)
+        + "".join(n.rjust(12) for n in names)
+        + (f"{names[0]}/{names[1]}".rjust(16) if len(names) == 2 else "")
+    )
+    for key in results[names[0]]:
+        values = [results[n][key] for n in names]
+        ratio = ""
+        if len(names) == 2 and values[1]:
+            ratio = f"{values[0] / values[1]:.2f}x".rjust(16)
+        print(key.ljust(44) + "".join(f"{v:12.1f}" for v in values) + ratio)
+
+
+async def run_layer(args, backend: str, room_id: int, tokens: list[str]) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    servers = start_servers(args.processes, backend)
     try:
         ports = [port for _, port in servers]
         gate = asyncio.Semaphore(100)
@@ -203,8 +246,50 @@ async def main(args) -> None:
             f"until the last member p50 {pct(until_last, 0.5):.1f} ms, "
             f"p99 {pct(until_last, 0.99):.1f} ms; complete {len(until_last)}/{args.messages}"
         )
+        figures["latency per delivery p50 (ms)"] = pct(per_delivery, 0.5)
+        figures["latency per delivery p99 (ms)"] = pct(per_delivery, 0.99)
+        figures["latency until the last member p99 (ms)"] = pct(until_last, 0.99)
 
-        # 2. Throughput: several members send as fast as their acks come back.
+        # 2. Sustained: one member sends at a fixed rate; is every message delivered to every
+        # member, and how late? The highest complete rate is what the room sustains.
+        for rate in [float(r) for r in args.rates.split(",") if r]:
+            ids, sent_at = [], {}
+            start = time.perf_counter()
+            count = int(rate * args.paced_seconds)
+            for n in range(count):
+                await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+                client_id = f"rate-{uuid.uuid4().hex}"
+                sent_at[client_id] = time.perf_counter()
+                await sender.send(
+                    json.dumps(
+                        {
+                            "type": "message.send",
+                            "room_id": room_id,
+                            "body": "r",
+                            "client_id": client_id,
+                        }
+                    )
+                )
+                ids.append(client_id)
+            expected = len(ids) * len(receivers)
+            delivered, still = 0, 0.0
+            while delivered < expected and still < 3:
+                await asyncio.sleep(0.5)
+                now = sum(1 for r in receivers for c in ids if c in r.arrivals)
+                still = still + 0.5 if now == delivered else 0.0
+                delivered = now
+            late = [r.arrivals[c] - sent_at[c] for r in receivers for c in ids if c in r.arrivals]
+            print(
+                f"paced {rate:g} messages/s for {args.paced_seconds}s to {len(receivers)} members: "
+                f"{delivered}/{expected} delivered, p50 {pct(late, 0.5):.0f} ms, "
+                f"p99 {pct(late, 0.99):.0f} ms"
+            )
+            figures[f"paced {rate:g}/s: p50 (ms)"] = pct(late, 0.5)
+            figures[f"paced {rate:g}/s: p99 (ms)"] = pct(late, 0.99)
+            figures[f"paced {rate:g}/s: deliveries missing"] = expected - delivered
+
+        # 3. Throughput, last (its backlog would spill into the other measurements): several
+        # members send as fast as their acks come back.
         senders = [await connect(ports[i % len(ports)], tokens[i]) for i in range(args.senders)]
         for ws in senders:
             await request(ws, {"type": "room.join", "room_id": room_id}, "room.joined")
@@ -251,43 +336,11 @@ async def main(args) -> None:
         print(
             f"throughput ({args.senders} senders, {args.seconds}s): "
             f"{acked / elapsed:.0f} messages/s "
-            f"persisted and acknowledged; {delivered}/{expected} deliveries to the room members "
-            f"done {drained:.1f}s after the start ({delivered / drained:.0f} deliveries/s)"
+            f"persisted and acknowledged; {delivered}/{expected} deliveries to the room "
+            f"members done {drained:.1f}s after the start ({delivered / drained:.0f} deliveries/s)"
         )
-        # 3. Sustained: one member sends at a fixed rate; is every message delivered to every
-        # member, and how late? The highest complete rate is what the room sustains.
-        for rate in [float(r) for r in args.rates.split(",") if r]:
-            ids, sent_at = [], {}
-            start = time.perf_counter()
-            count = int(rate * args.paced_seconds)
-            for n in range(count):
-                await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-                client_id = f"rate-{uuid.uuid4().hex}"
-                sent_at[client_id] = time.perf_counter()
-                await senders[0].send(
-                    json.dumps(
-                        {
-                            "type": "message.send",
-                            "room_id": room_id,
-                            "body": "r",
-                            "client_id": client_id,
-                        }
-                    )
-                )
-                ids.append(client_id)
-            expected = len(ids) * len(receivers)
-            delivered, still = 0, 0.0
-            while delivered < expected and still < 3:
-                await asyncio.sleep(0.5)
-                now = sum(1 for r in receivers for c in ids if c in r.arrivals)
-                still = still + 0.5 if now == delivered else 0.0
-                delivered = now
-            late = [r.arrivals[c] - sent_at[c] for r in receivers for c in ids if c in r.arrivals]
-            print(
-                f"paced {rate:g} messages/s for {args.paced_seconds}s to {len(receivers)} members: "
-                f"{delivered}/{expected} delivered, p50 {pct(late, 0.5):.0f} ms, "
-                f"p99 {pct(late, 0.99):.0f} ms"
-            )
+        figures["persisted and acknowledged (msg/s)"] = acked / elapsed
+        figures["fan-out deliveries (per s)"] = delivered / drained
         for task in tasks:
             task.cancel()
         for ws in sockets + senders:
@@ -296,6 +349,7 @@ async def main(args) -> None:
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=15)
+    return figures
 
 
 if __name__ == "__main__":
@@ -308,4 +362,5 @@ if __name__ == "__main__":
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--rates", default="2,5,10", help="paced send rates (messages/s)")
     parser.add_argument("--paced-seconds", type=int, default=5)
+    parser.add_argument("--layers", default="pubsub,core", help="channel layers to compare")
     asyncio.run(main(parser.parse_args()))

@@ -113,6 +113,57 @@ class _Sweepers:
 sweepers = _Sweepers()
 
 
+class _SendBatches:
+    """Group commit of message.send: the sends that arrive while a batch is being written go
+    into the next one (one transaction, one INSERT, in arrival order).
+
+    One batch at a time per tenant schema and event loop, so a batch waits for nothing but the
+    previous one; each connection still handles its frames one by one, so a sender's messages
+    keep their order, and every ack follows the commit that stored its message.
+    """
+
+    MAX = 100
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple, list[tuple[services.MessageSend, asyncio.Future]]] = {}
+        self.tasks: dict[tuple, asyncio.Task] = {}
+
+    async def send(self, schema_name: str, item: services.MessageSend):
+        loop = asyncio.get_running_loop()
+        key = (loop, schema_name)
+        future = loop.create_future()
+        self.pending.setdefault(key, []).append((item, future))
+        if key not in self.tasks:
+            self.tasks[key] = loop.create_task(self._drain(key))
+        return await future
+
+    async def _drain(self, key: tuple) -> None:
+        try:
+            while self.pending.get(key):
+                batch = self.pending[key][: self.MAX]
+                del self.pending[key][: self.MAX]
+                try:
+                    results = await in_tenant(key[1], services.messages_send)(
+                        sends=[item for item, _ in batch]
+                    )
+                except Exception as exc:  # e.g. the database is gone: every sender hears it
+                    results = [exc] * len(batch)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():  # the connection went away meanwhile
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.tasks.pop(key, None)
+            if not self.pending.get(key):
+                self.pending.pop(key, None)
+
+
+send_batches = _SendBatches()
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.tenant = self.scope["tenant"]
@@ -343,13 +394,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(client_id, (str, int)) or len(str(client_id)) > 64:
             raise BadEvent("'client_id' is a string of at most 64 characters.")
 
-        def send():
-            message, created = services.message_send(
+        message, created = await send_batches.send(
+            self.schema,
+            services.MessageSend(
                 user=self.user, room_id=room_id, body=content.get("body"), client_id=client_id
-            )
-            return services.message_payload(message), created
-
-        payload, created = await in_tenant(self.schema, send)()
+            ),
+        )
+        payload = services.message_payload(message)
         return {"type": "message.ack", "message": payload, "duplicate": not created}
 
     async def on_message_edit(self, content):
@@ -458,7 +509,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.presence_seen.get(user_id) == event.get("online"):
                 return
             self.presence_seen[user_id] = event.get("online")
-        await self._send(event)
+        await self._forward(message)
 
     async def user_event(self, message):
         event = message["event"]
@@ -466,7 +517,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             room_id = event.get("room_id")
             await self._discard(realtime.room_group(self.schema, room_id))
             self.rooms.discard(room_id)
-        await self._send(event)
+        await self._forward(message)
+
+    async def _forward(self, message: dict) -> None:
+        # The frame was encoded once by the sender, for every member of the group.
+        frame = message.get("frame")
+        if isinstance(frame, str):
+            await self.send(text_data=frame)
+        else:
+            await self._send(message["event"])
 
     async def session_revoked(self, message):
         await self._error("session_revoked", "This session has ended; sign in again.")

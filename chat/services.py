@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -19,6 +22,7 @@ from chat.errors import (
 )
 from chat.models import Message, MessageEdit, Room, RoomMember
 from core import realtime
+from core.errors import DomainError
 from rbac.access import has_permission
 from tenants.models import Membership
 
@@ -273,6 +277,108 @@ def message_send(*, user, room_id, body, client_id: str = "") -> tuple[Message, 
         event={"type": "message", "message": message_payload(message)},
     )
     return message, True
+
+
+@dataclass(frozen=True)
+class MessageSend:
+    """One message.send of a websocket connection, for messages_send."""
+
+    user: Any
+    room_id: int
+    body: Any
+    client_id: str = ""
+
+
+def messages_send(*, sends: list[MessageSend]) -> list[tuple[Message, bool] | DomainError]:
+    """message_send for many messages in one transaction (the websocket's group commit).
+
+    Same checks, results and events as message_send, one per item and in order: a refused item
+    gets its DomainError and does not affect the others. The messages are inserted in order and
+    broadcast in order after the one commit; the room's and each sender's read position are
+    written once per batch, so concurrent senders in a room do not queue on its row.
+    """
+    try:
+        with transaction.atomic():
+            return _messages_send(sends)
+    except IntegrityError:  # a client id raced in on another connection: one at a time
+        results: list[tuple[Message, bool] | DomainError] = []
+        for item in sends:
+            try:
+                results.append(
+                    message_send(
+                        user=item.user,
+                        room_id=item.room_id,
+                        body=item.body,
+                        client_id=item.client_id,
+                    )
+                )
+            except DomainError as exc:
+                results.append(exc)
+        return results
+
+
+def _messages_send(sends: list[MessageSend]) -> list[tuple[Message, bool] | DomainError]:
+    results: list[tuple[Message, bool] | DomainError | None] = [None] * len(sends)
+    room_ids = {item.room_id for item in sends}
+    rooms = Room.objects.in_bulk(list(room_ids))
+    members = {
+        (m.room_id, m.user_id): m
+        for m in RoomMember.objects.filter(
+            room_id__in=room_ids, user_id__in={item.user.pk for item in sends}
+        )
+    }
+    valid: list[tuple[int, tuple]] = []
+    for index, item in enumerate(sends):
+        try:
+            room = rooms.get(item.room_id)
+            if room is None:
+                raise RoomNotFound()
+            check_can_post(item.user, room, members.get((room.pk, item.user.pk)))
+            check_body(item.body)
+        except DomainError as exc:
+            results[index] = exc
+            continue
+        valid.append((index, (room.pk, item.user.pk, str(item.client_id or "")[:64])))
+    client_ids = {key[2] for _, key in valid if key[2]}
+    stored = {}
+    if client_ids:
+        stored = {
+            (m.room_id, m.sender_id, m.client_id): m
+            for m in Message.objects.filter(room_id__in=room_ids, client_id__in=client_ids)
+        }
+    new: list[Message] = []
+    for index, key in valid:
+        existing = stored.get(key) if key[2] else None
+        if existing is not None:  # stored before, or earlier in this batch
+            results[index] = (existing, False)
+            continue
+        message = Message(
+            room_id=key[0], sender=sends[index].user, client_id=key[2], body=sends[index].body
+        )
+        if key[2]:
+            stored[key] = message
+        new.append(message)
+        results[index] = (message, True)
+    Message.objects.bulk_create(new)  # one INSERT, ids in order
+    # Locks in a fixed order (rooms, then members by room and user), as message_send takes them.
+    last = {}
+    read = {}
+    for message in new:
+        last[message.room_id] = message
+        read[(message.room_id, message.sender_id)] = message
+    for room_id in sorted(last):
+        Room.objects.filter(pk=room_id).update(last_message_at=last[room_id].created_at)
+    for room_id, user_id in sorted(read, key=lambda k: (k[0], str(k[1]))):
+        message = read[(room_id, user_id)]
+        RoomMember.objects.filter(
+            room_id=room_id, user_id=user_id, last_read_message_id__lt=message.pk
+        ).update(last_read_message_id=message.pk, last_read_at=message.created_at)
+    for message in new:
+        _room_event(
+            room_id=message.room_id,
+            event={"type": "message", "message": message_payload(message)},
+        )
+    return results  # type: ignore[return-value]
 
 
 def _message_for_update(*, user, message_id) -> tuple[Message, RoomMember | None]:

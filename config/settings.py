@@ -176,9 +176,13 @@ CACHES["auth"] = {
     "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
 
+# One Redis publish per group message, decoded once per web process (core/channel_layer.py);
+# "channels_redis.core.RedisChannelLayer" copies each group message into every member's queue.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": env.str(
+            "CHANNEL_LAYER_BACKEND", default="core.channel_layer.PubSubChannelLayer"
+        ),
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": env.str("CHANNEL_LAYER_PREFIX", default="platform:channels:"),
@@ -538,6 +542,6 @@ PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.
 # Offline after this long without a heartbeat, even if no disconnect was ever delivered.
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)
 PRESENCE_FLUSH_SECONDS = env.int("PRESENCE_FLUSH_SECONDS", default=60)
-# channels-redis queues every group message for one web process under one key: at its default
-# capacity (100) a busy process would drop fan-out to large rooms; messages are stored anyway.
+# Messages queued per connection before its fan-out is dropped (a client slower than its rooms);
+# messages are stored first, so the client catches up after a reconnect.
 CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = env.int("CHANNEL_LAYER_CAPACITY", default=2000)

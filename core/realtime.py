@@ -19,12 +19,14 @@ rolled-back change never reaches a client::
     )
 
 ``event`` is the JSON-serialisable frame the connection forwards unchanged (it carries a "type");
+it is encoded to JSON once here ("frame"), not once per connection;
 ``handler`` names the consumer method that receives it ("chat.event", "user.event",
 "session.revoked"). Sending does nothing when nobody listens.
 """
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -63,6 +65,7 @@ def _message(event: dict[str, Any] | None, handler: str, extra: dict | None) -> 
     message: dict[str, Any] = {"type": handler}
     if event is not None:
         message["event"] = event
+        message["frame"] = json.dumps(event, default=str)
     if extra:
         message.update(extra)
     return message

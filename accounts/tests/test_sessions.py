@@ -1,7 +1,10 @@
 """Sessions: logout, logout everywhere, listing and revoking devices, the per-request check."""
 
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import caches
 from django.db import connection
@@ -184,12 +187,22 @@ def test_revocation_is_announced_to_the_sessions_channel_group(
     session, tokens = session_start(user=ann, tenant=tenant_a)
     layer = get_channel_layer()
     group = session_group_name(schema_name="alpha", session_id=session.pk)
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    try:
+    subscribed = threading.Event()
+
+    async def listen():  # a web process: its own event loop, subscribed before the logout
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        await asyncio.sleep(0.1)  # the subscription reaches Redis
+        subscribed.set()
+        try:
+            return await asyncio.wait_for(layer.receive(channel), 10)
+        finally:
+            await layer.group_discard(group, channel)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        heard = pool.submit(asyncio.run, listen())
+        assert subscribed.wait(10)
         with django_capture_on_commit_callbacks(execute=True):
             client_for(tokens).post("/api/v1/auth/logout/")
-        message = async_to_sync(layer.receive)(channel)
-        assert message == {"type": "session.revoked", "session_id": str(session.pk)}
-    finally:
-        async_to_sync(layer.group_discard)(group, channel)
+        message = heard.result(timeout=15)
+    assert message == {"type": "session.revoked", "session_id": str(session.pk)}

@@ -1,4 +1,8 @@
-"""create_tenant and seed_demo: clear errors, nothing half-created, idempotent demo."""
+"""create_tenant and seed_demo: clear errors, nothing half-created, idempotent demo; migrate_schemas
+skips the schemas already up to date."""
+
+from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -117,3 +121,97 @@ def test_seed_demo_is_idempotent(monkeypatch, capsys):
     assert admin.is_superuser and admin.check_password("Demo-pass-2026")
     assert Membership.objects.filter(user=admin, tenant=tenant, role="owner").count() == 1
     assert "Demo ready." in capsys.readouterr().out
+
+
+def _migrate_schemas_spied(**options) -> tuple[list[str], str]:
+    """Runs migrate_schemas on the tenant schemas; returns the schemas migrated and the output."""
+    from django_tenants.migration_executors import standard
+
+    migrated = []
+    real = standard.run_migrations
+
+    def spy(args, opts, codename, schema_name, **kwargs):
+        migrated.append(schema_name)
+        return real(args, opts, codename, schema_name, **kwargs)
+
+    out = StringIO()
+    with mock.patch.object(standard, "run_migrations", spy):
+        call_command(
+            "migrate_schemas",
+            tenant=True,
+            executor="standard",
+            interactive=False,
+            verbosity=1,
+            stdout=out,
+            **options,
+        )
+    return migrated, out.getvalue()
+
+
+def _recorded(schema: str, app: str, name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT 1 FROM "{schema}".django_migrations WHERE app = %s AND name = %s',  # noqa: S608
+            [app, name],
+        )
+        return cursor.fetchone() is not None
+
+
+@pytest.mark.django_db
+def test_migrate_schemas_migrates_only_the_schemas_behind(tenant_a, tenant_b):
+    # A shared app's migration: in a tenant schema migrate only records it again.
+    missing = ("tenants", "0003_self_signup")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{tenant_b.schema_name}".django_migrations '  # noqa: S608
+            "WHERE app = %s AND name = %s",
+            list(missing),
+        )
+
+    migrated, out = _migrate_schemas_spied()
+
+    assert migrated == [tenant_b.schema_name]
+    assert "migrating 1." in out
+    assert _recorded(tenant_b.schema_name, *missing)
+    assert _recorded(tenant_a.schema_name, *missing)
+    again, out = _migrate_schemas_spied()
+    assert again == []
+    assert "migrating 0." in out
+
+
+@pytest.mark.django_db
+def test_migrate_schemas_all_schemas_and_targeted_runs_visit_every_schema(tenant_a, tenant_b):
+    every, _ = _migrate_schemas_spied(all_schemas=True)
+    assert {tenant_a.schema_name, tenant_b.schema_name} <= set(every)
+    one, _ = _migrate_schemas_spied(schema_name=tenant_a.schema_name)
+    assert one == [tenant_a.schema_name]
+
+
+@pytest.mark.slow
+def test_migrate_schemas_with_forked_workers_finishes(django_db_setup):
+    """The multiprocessing executor forks: the pooled connections of the parent must not be
+    inherited (a forked pool never hands out a connection, and the run hangs)."""
+    import subprocess
+    import sys
+
+    from tests.live import ROOT, process_env
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "migrate_schemas",
+            "--executor",
+            "multiprocessing",
+            "--all-schemas",
+            "-v",
+            "1",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "multiprocessing:alpha" in result.stdout and "multiprocessing:beta" in result.stdout

@@ -1,0 +1,128 @@
+"""messages_send: the websocket's group commit keeps message_send's checks, results and order."""
+
+from unittest import mock
+
+import pytest
+
+from chat import services
+from chat.errors import InvalidChatData, NotRoomMember, RoomNotFound
+from chat.models import Message, Room, RoomMember
+from chat.services import MessageSend
+
+
+@pytest.fixture
+def manager(make_user, tenant_a):
+    return make_user(tenant=tenant_a, role="manager")
+
+
+@pytest.fixture
+def member(make_user, tenant_a):
+    return make_user(tenant=tenant_a, role="member")
+
+
+@pytest.fixture
+def room(in_a, manager, member):
+    return services.room_create(user=manager, name="General", member_ids=[member.pk])
+
+
+@pytest.fixture
+def published():
+    events = []
+    with mock.patch(
+        "core.realtime.send_event", side_effect=lambda group, event, **kw: events.append(event)
+    ):
+        yield events
+
+
+def test_a_batch_stores_in_order_and_answers_each_send_like_message_send(
+    room, manager, member, make_user, tenant_a, published, django_capture_on_commit_callbacks
+):
+    outsider = make_user(tenant=tenant_a, role="member")
+    earlier, _ = services.message_send(user=member, room_id=room.pk, body="old", client_id="c0")
+    published.clear()
+    sends = [
+        MessageSend(user=manager, room_id=room.pk, body="one", client_id="c1"),
+        MessageSend(user=outsider, room_id=room.pk, body="not a member"),
+        MessageSend(user=member, room_id=room.pk, body="two", client_id="c2"),
+        MessageSend(user=member, room_id=room.pk, body="   "),
+        MessageSend(user=member, room_id=room.pk, body="retry", client_id="c0"),
+        MessageSend(user=manager, room_id=room.pk, body="one again", client_id="c1"),
+        MessageSend(user=manager, room_id=10**9, body="nowhere"),
+        MessageSend(user=manager, room_id=room.pk, body="three"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.messages_send(sends=sends)
+
+    one, refused, two, empty, retry, again, nowhere, three = results
+    assert [one[1], two[1], three[1]] == [True, True, True]
+    assert one[0].pk < two[0].pk < three[0].pk
+    assert isinstance(refused, NotRoomMember)
+    assert isinstance(empty, InvalidChatData)
+    assert isinstance(nowhere, RoomNotFound)
+    assert retry == (earlier, False)  # stored before: the same message, nothing new
+    assert again[0] is one[0] and again[1] is False  # a retry within the batch
+    stored = list(Message.objects.filter(room=room).order_by("id").values_list("body", flat=True))
+    assert stored == ["old", "one", "two", "three"]
+    assert [e["message"]["body"] for e in published] == ["one", "two", "three"]
+    assert Room.objects.get(pk=room.pk).last_message_at == three[0].created_at
+    reads = dict(
+        RoomMember.objects.filter(room=room).values_list("user_id", "last_read_message_id")
+    )
+    assert reads[manager.pk] == three[0].pk
+    assert reads[member.pk] == two[0].pk
+
+
+def test_a_batch_of_refusals_writes_nothing_and_publishes_nothing(
+    room, manager, member, published, django_capture_on_commit_callbacks
+):
+    before = (
+        Message.objects.count(),
+        Room.objects.get(pk=room.pk).last_message_at,
+        list(RoomMember.objects.order_by("id").values_list("last_read_message_id", flat=True)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.messages_send(
+            sends=[
+                MessageSend(user=member, room_id=room.pk, body=""),
+                MessageSend(user=manager, room_id=10**9, body="x"),
+                MessageSend(user=member, room_id=room.pk, body="x" * 10**5),
+            ]
+        )
+    assert [r.code for r in results] == ["invalid", "room_not_found", "message_too_long"]
+    after = (
+        Message.objects.count(),
+        Room.objects.get(pk=room.pk).last_message_at,
+        list(RoomMember.objects.order_by("id").values_list("last_read_message_id", flat=True)),
+    )
+    assert after == before
+    assert published == []
+
+
+def test_a_client_id_that_races_in_falls_back_to_one_at_a_time(
+    room, manager, published, django_capture_on_commit_callbacks
+):
+    from django.db import IntegrityError
+
+    real = Message.objects.bulk_create
+    calls = []
+
+    def racing(objs, *args, **kwargs):
+        calls.append(len(objs))
+        if len(calls) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(objs, *args, **kwargs)
+
+    with (
+        mock.patch.object(Message.objects, "bulk_create", side_effect=racing),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        results = services.messages_send(
+            sends=[
+                MessageSend(user=manager, room_id=room.pk, body="a", client_id="r1"),
+                MessageSend(user=manager, room_id=room.pk, body="b", client_id="r2"),
+            ]
+        )
+    assert [r[1] for r in results] == [True, True]
+    bodies = Message.objects.filter(room=room).order_by("id").values_list("body", flat=True)
+    assert list(bodies) == ["a", "b"]
+    assert [e["message"]["body"] for e in published] == ["a", "b"]
