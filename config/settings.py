@@ -101,6 +101,7 @@ PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 MIDDLEWARE = [
     "tenants.middleware.TenantMainMiddleware",
     "tenants.cors.TenantCorsMiddleware",
+    "core.middleware.JsonErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

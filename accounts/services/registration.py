@@ -20,7 +20,7 @@ from accounts.services.memberships import membership_admit
 from notifications.services import email_send
 
 
-def _verification_send(*, user: User, meta: RequestMeta) -> None:
+def verification_send(*, user: User, meta: RequestMeta) -> None:
     raw = one_time_token_issue(
         user=user,
         purpose=OneTimeToken.Purpose.VERIFY_EMAIL,
@@ -64,7 +64,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
             user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
         ).update(used_at=timezone.now())
         membership_admit(user=existing, tenant=meta.tenant)
-        _verification_send(user=existing, meta=meta)
+        verification_send(user=existing, meta=meta)
         return None
     if existing is not None:
         email_send(
@@ -79,7 +79,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
     user = User.objects.create_user(email=email, password=password, name=name.strip())
     membership_admit(user=user, tenant=meta.tenant)
     security_event_record(kind=Kind.REGISTERED, meta=meta, user=user)
-    _verification_send(user=user, meta=meta)
+    verification_send(user=user, meta=meta)
     return user
 
 
@@ -89,7 +89,7 @@ def email_verification_resend(*, email: str, meta: RequestMeta) -> None:
     email = email.strip().lower()
     user = User.objects.filter(email=email, is_active=True, email_verified_at__isnull=True).first()
     if user is not None:
-        _verification_send(user=user, meta=meta)
+        verification_send(user=user, meta=meta)
 
 
 @transaction.atomic

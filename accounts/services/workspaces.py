@@ -7,9 +7,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from accounts.services._common import RequestMeta
 from accounts.services.memberships import membership_set
+from accounts.services.registration import verification_send
 from rbac.services import rbac_sync
 from tenants.errors import InvalidTenant
+from tenants.links import app_base_url
 from tenants.models import Membership, Tenant
 from tenants.services import tenant_schema_create
 
@@ -74,4 +77,10 @@ def tenant_signup(
             email=email, password=owner_password, name=owner_name
         )
         membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
+        if owner.email_verified_at is None:
+            # The new owner cannot sign in before confirming the address: the link opens on
+            # the new workspace, and the message is recorded there.
+            meta = RequestMeta(tenant=tenant, base_url=app_base_url(tenant))
+            with schema_context(tenant.schema_name):
+                verification_send(user=owner, meta=meta)
     return tenant
