@@ -361,6 +361,16 @@ CELERY_TIMEZONE = "UTC"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Platform <no-reply@localhost>")
+# SMTP (django.core.mail.backends.smtp.EmailBackend) and the file backend
+# (django.core.mail.backends.filebased.EmailBackend, one file per batch in EMAIL_FILE_PATH).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "emails")
 # Tracking webhooks (notifications app) are authenticated with basic auth ("user:password" in
 # ANYMAIL_WEBHOOK_SECRET) and, for Mailgun, the webhook signing key.
 ANYMAIL = {
