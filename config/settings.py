@@ -439,7 +439,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The server's access log already has one line per 4xx; Django's "Not Found: ..."
+        # warnings would repeat each of them. Server errors (5xx) are still logged here.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Uploads (uploads app) ------------------------------------------------------------------

@@ -27,3 +27,9 @@ def test_other_paths_keep_django_pages(client_a, settings):
     response = client_a.get("/not-api/")
     assert response.status_code == 404
     assert "json" not in response["Content-Type"]
+
+
+def test_client_errors_are_not_logged_again_by_django(client_a, caplog):
+    with caplog.at_level("INFO"):
+        assert client_a.get("/api/v1/nothing-here/").status_code == 404
+    assert not [r for r in caplog.records if r.name == "django.request"]
