@@ -36,6 +36,7 @@ from accounts.serializers import (
 from accounts.throttles import AuthAccountThrottle, AuthRateThrottle
 from accounts.tokens import SESSION_CLAIM
 from core.pagination import cursor_pagination
+from tenants.links import app_base_url
 from tenants.serializers import SignupResultSerializer, SignupSerializer
 
 
@@ -59,7 +60,7 @@ def request_meta(request) -> services.RequestMeta:
         tenant=request.tenant,
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        base_url=f"{request.scheme}://{request.get_host()}",
+        base_url=app_base_url(request.tenant),
     )
 
 
@@ -134,6 +135,8 @@ def _signed_in(result: services.LoginResult, request) -> Response:
 
 
 class LoginView(PublicAuthView):
+    schema_error_statuses = ("401",)  # wrong credentials or token
+
     @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
     def post(self, request):
         data = _valid(LoginSerializer, request)
@@ -142,6 +145,8 @@ class LoginView(PublicAuthView):
 
 
 class LoginMfaView(PublicAuthView):
+    schema_error_statuses = ("401",)  # wrong credentials or token
+
     @extend_schema(request=LoginMfaSerializer, responses={200: LoginResponseSerializer})
     def post(self, request):
         data = _valid(LoginMfaSerializer, request)
@@ -150,6 +155,8 @@ class LoginMfaView(PublicAuthView):
 
 
 class RefreshView(PublicAuthView):
+    schema_error_statuses = ("401",)  # wrong credentials or token
+
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer})
     def post(self, request):
         data = _valid(RefreshSerializer, request)

@@ -57,7 +57,7 @@ class CategorySerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     """A product as the API returns it, with the computed sale and stock flags."""
 
-    category = CategorySummarySerializer(read_only=True)
+    category = CategorySummarySerializer(read_only=True, allow_null=True)
     tags = TagSummarySerializer(many=True, read_only=True)
     is_on_sale = serializers.BooleanField(read_only=True)
     is_low_stock = serializers.BooleanField(read_only=True)
@@ -278,3 +278,25 @@ class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=999, default=0)
+
+
+class SearchHitSerializer(ProductSerializer):
+    rank = serializers.FloatField(help_text="Relevance (higher first).")
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "rank"]
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """What product search answers (documentation of the response)."""
+
+    mode = serializers.ChoiceField(
+        choices=["sku", "fulltext", "corrected"],
+        help_text="sku: exact SKU match; fulltext: ranked words; corrected: a typo was fixed.",
+    )
+    query = serializers.CharField(help_text="The words searched (corrected in corrected mode).")
+    partial = serializers.BooleanField(
+        help_text="The words matched more products than the ranking window holds."
+    )
+    next = serializers.URLField(allow_null=True)
+    results = SearchHitSerializer(many=True)

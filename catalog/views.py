@@ -3,7 +3,7 @@
 import re
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from catalog.serializers import (
     ReviewSerializer,
     ReviewUpdateSerializer,
     SearchQuerySerializer,
+    SearchResultSerializer,
     StockAdjustSerializer,
     TagSerializer,
     TopProductSerializer,
@@ -164,22 +165,20 @@ class ProductViewSet(viewsets.GenericViewSet):
         return Response(InventoryMovementSerializer(movement).data)
 
     @extend_schema(responses={200: InventoryMovementSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=MovementPagination)
     def movements(self, request, pk):
         product_id = _int_pk(pk)
         if not selectors.product_list().filter(id=product_id).exists():
             raise ProductNotFound()
         return paginated_response(
-            pagination_class=MovementPagination,
+            pagination_class=self.pagination_class,
             serializer_class=InventoryMovementSerializer,
             queryset=selectors.movements_for_product(product_id=product_id),
             request=request,
             view=self,
         )
 
-    @extend_schema(
-        parameters=[SearchQuerySerializer], responses={200: ProductSerializer(many=True)}
-    )
+    @extend_schema(parameters=[SearchQuerySerializer], responses={200: SearchResultSerializer})
     @action(detail=False, methods=["get"])
     def search(self, request):
         """Ranked full-text search (name, SKU, description) with a typo-tolerant fallback.
@@ -313,7 +312,16 @@ class TopProductsView(APIView):
     rbac_actions = {"get": "analytics"}
 
     @extend_schema(
-        parameters=[TopProductsQuerySerializer], responses={200: TopProductSerializer(many=True)}
+        parameters=[TopProductsQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "TopProductsResult",
+                {
+                    **TopProductsQuerySerializer().get_fields(),
+                    "results": TopProductSerializer(many=True),
+                },
+            )
+        },
     )
     def get(self, request):
         params = TopProductsQuerySerializer(data=request.query_params)

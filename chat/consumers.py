@@ -450,6 +450,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_presence_subscribe(self, content):
         from presence.selectors import presence_for_users
+        from presence.serializers import PresenceSerializer
 
         user_ids = content.get("user_ids")
         if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
@@ -470,7 +471,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for row in snapshot:  # only members of this tenant
             self.presence_seen[row["user_id"]] = row["online"]
             await self._join(realtime.presence_group(self.schema, row["user_id"]))
-        return {"type": "presence.snapshot", "users": snapshot}
+        # Rendered like the REST API (ISO 8601 with T and Z), not by the JSON encoder's str().
+        return {"type": "presence.snapshot", "users": PresenceSerializer(snapshot, many=True).data}
 
     async def on_presence_unsubscribe(self, content):
         user_ids = content.get("user_ids")

@@ -42,10 +42,12 @@ class RoomContentView(ChatView):
 
 
 class RoomListView(ChatView):
+    pagination_class = RoomPagination
+
     @extend_schema(responses=MyRoomSerializer(many=True))
     def get(self, request):
         return paginated_response(
-            pagination_class=RoomPagination,
+            pagination_class=self.pagination_class,
             serializer_class=MyRoomSerializer,
             queryset=selectors.rooms_for_user(request.user),
             request=request,
@@ -107,10 +109,12 @@ class RoomLeaveView(ChatView):
 
 
 class MemberListView(RoomContentView):
+    pagination_class = MemberPagination
+
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request, room_id):
         return paginated_response(
-            pagination_class=MemberPagination,
+            pagination_class=self.pagination_class,
             serializer_class=MemberSerializer,
             queryset=selectors.room_members(room_id=room_id),
             request=request,
@@ -134,13 +138,15 @@ class MemberDetailView(ChatView):
 
 
 class MessageListView(RoomContentView):
+    pagination_class = MessagePagination
+
     @extend_schema(parameters=[HistoryQuerySerializer], responses=MessageSerializer(many=True))
     def get(self, request, room_id):
         """History newest first: ?before=<message id>, ?after=<message id>, ?search=<text>."""
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return paginated_response(
-            pagination_class=MessagePagination,
+            pagination_class=self.pagination_class,
             serializer_class=MessageSerializer,
             queryset=selectors.messages_for_room(room_id=room_id, **query.validated_data),
             request=request,

@@ -102,6 +102,7 @@ def main() -> None:
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("HOST", HOST)
     env.setdefault("PORT", PORT)
+    env.setdefault("LINK_PORT", env["PORT"])
     env.setdefault("WEB_CONCURRENCY", "2")
     pg_server = redis_process = None
     children: list[subprocess.Popen] = []

@@ -63,6 +63,7 @@ SHARED_APPS = [
     "channels",
     "django_celery_beat",
     "django_celery_results",
+    "corsheaders",
     # Also a tenant app: messages sent from the public schema (sign-up) are recorded here.
     "notifications",
 ]
@@ -99,6 +100,8 @@ PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
 MIDDLEWARE = [
     "tenants.middleware.TenantMainMiddleware",
+    "tenants.cors.TenantCorsMiddleware",
+    "core.middleware.JsonErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -227,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.PlatformAutoSchema",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     # Proxies in front of the app whose X-Forwarded-For entries are trusted for the client IP
     # (throttling, sessions, security events). 0: only REMOTE_ADDR, so clients cannot spoof it.
@@ -264,6 +267,27 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# --- CORS (single-page apps on other origins) ----------------------------------------------
+# Origins allowed on every workspace's API; each workspace adds its own
+# (Tenant.cors_allowed_origins, tenants.cors). Clients authenticate with Bearer tokens, never
+# cookies, so credentialed CORS stays off: a cross-origin page cannot ride a session cookie.
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[] if IS_PRODUCTION else ["http://localhost:5173", "http://127.0.0.1:5173"],
+)
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "x-requested-with",
+)
+CORS_EXPOSE_HEADERS = ("etag", "retry-after")
+CORS_PREFLIGHT_MAX_AGE = 600
+
 # --- Accounts (accounts app) -----------------------------------------------------------------
 ACCOUNTS = {
     "EMAIL_VERIFICATION_HOURS": env.int("ACCOUNTS_EMAIL_VERIFICATION_HOURS", default=24),
@@ -277,7 +301,8 @@ ACCOUNTS = {
     "MFA_MAX_ATTEMPTS": 5,
     "RECOVERY_CODES": 10,
     "TOTP_ISSUER": env.str("ACCOUNTS_TOTP_ISSUER", default="Platform"),
-    # SPA routes the emailed links open on the tenant host.
+    # Paths of emailed links: on the workspace SPA (Tenant.spa_base_url) if it has one, else
+    # on its primary domain, where accounts.pages serves them.
     "VERIFY_EMAIL_PATH": env.str("ACCOUNTS_VERIFY_EMAIL_PATH", default="/verify-email"),
     "RESET_PASSWORD_PATH": env.str("ACCOUNTS_RESET_PASSWORD_PATH", default="/reset-password"),
     # Page of the public host that confirms a self-service sign-up (creates the workspace).
@@ -352,6 +377,16 @@ CELERY_TIMEZONE = "UTC"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Platform <no-reply@localhost>")
+# SMTP (django.core.mail.backends.smtp.EmailBackend) and the file backend
+# (django.core.mail.backends.filebased.EmailBackend, one file per batch in EMAIL_FILE_PATH).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "emails")
 # Tracking webhooks (notifications app) are authenticated with basic auth ("user:password" in
 # ANYMAIL_WEBHOOK_SECRET) and, for Mailgun, the webhook signing key.
 ANYMAIL = {
@@ -361,13 +396,18 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
 }
 
+# --- Links in emails (tenants.links) ----------------------------------------------------------
+# Emailed links open on the workspace's SPA (Tenant.spa_base_url) or else on
+# <LINK_SCHEME>://<its primary domain>[:LINK_PORT]; never on the request's Host header.
+# `make run` sets LINK_PORT to its PORT.
+LINK_SCHEME = env.str(
+    "LINK_SCHEME",
+    default=env.str("NOTIFICATIONS_LINK_SCHEME", default="https" if IS_PRODUCTION else "http"),
+)
+LINK_PORT = env.str("LINK_PORT", default=env.str("NOTIFICATIONS_LINK_PORT", default=""))
+
 # --- Notifications (notifications app) --------------------------------------------------------
 NOTIFICATIONS = {
-    # Links in emails (unsubscribe) when the caller gives no base URL: <scheme>://<tenant host>.
-    "LINK_SCHEME": env.str(
-        "NOTIFICATIONS_LINK_SCHEME", default="https" if IS_PRODUCTION else "http"
-    ),
-    "LINK_PORT": env.str("NOTIFICATIONS_LINK_PORT", default=""),
     "UNSUBSCRIBE_MAX_AGE_DAYS": env.int("NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE_DAYS", default=180),
     # A tenant's branding may only send from these domains (empty: any).
     "SENDER_DOMAINS": env.list("NOTIFICATIONS_SENDER_DOMAINS", default=[]),
@@ -421,7 +461,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The server's access log already has one line per 4xx; Django's "Not Found: ..."
+        # warnings would repeat each of them. Server errors (5xx) are still logged here.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Uploads (uploads app) ------------------------------------------------------------------

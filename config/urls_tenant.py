@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.pages import ResetPasswordPage, VerifyEmailPage
 from config.health import healthz, readyz
 
 api_v1 = [
@@ -24,6 +25,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Pages the emailed links open when the workspace has no single-page app of its own.
+    path(settings.ACCOUNTS["VERIFY_EMAIL_PATH"].strip("/"), VerifyEmailPage.as_view()),
+    path(settings.ACCOUNTS["RESET_PASSWORD_PATH"].strip("/"), ResetPasswordPage.as_view()),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -13,6 +13,7 @@ from django_tenants.utils import get_public_schema_name
 
 from notifications import registry
 from notifications.models import Branding
+from tenants.links import app_base_url, platform_base_url
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
@@ -81,12 +82,8 @@ def brand_current() -> Brand:
 
 
 def base_url_current() -> str:
-    """<scheme>://<primary host of the current schema's tenant> for links in emails."""
-    tenant = _tenant()
-    domain = tenant.get_primary_domain() if tenant else None
-    host = domain.domain if domain else settings.PUBLIC_DOMAIN
-    port = settings.NOTIFICATIONS["LINK_PORT"]
-    return f"{settings.NOTIFICATIONS['LINK_SCHEME']}://{host}{':' + port if port else ''}"
+    """Where the current schema's tenant opens emailed links (its SPA or its primary host)."""
+    return app_base_url(_tenant())
 
 
 # --- Unsubscribe links ----------------------------------------------------------------------
@@ -109,9 +106,11 @@ def unsubscribe_token_read(token: str) -> dict | None:
     return {"email": payload["e"], "category": payload["c"], "schema": payload["s"]}
 
 
-def unsubscribe_url(*, base_url: str, email: str, category: str) -> str:
+def unsubscribe_url(*, email: str, category: str) -> str:
+    """The platform serves the unsubscribe page itself, so the link skips any SPA."""
     token = unsubscribe_token(email=email, category=category)
-    return base_url.rstrip("/") + reverse("notifications:unsubscribe", args=[token])
+    path = reverse("notifications:unsubscribe", args=[token])
+    return platform_base_url(_tenant()) + path
 
 
 # --- Templates ------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def render_email(
     brand = brand or brand_current()
     unsubscribe = None
     if not registry.is_essential(spec.category):
-        unsubscribe = unsubscribe_url(base_url=base_url, email=to_email, category=spec.category)
+        unsubscribe = unsubscribe_url(email=to_email, category=spec.category)
     full = _context(
         template=spec,
         context=context,

@@ -4,7 +4,7 @@ import csv
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -125,7 +125,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def refund(self, request, pk=None):
         return self._transition(request)
 
-    @extend_schema(request=BulkStatusSerializer, responses=BulkResultSerializer(many=True))
+    @extend_schema(
+        request=BulkStatusSerializer,
+        responses=inline_serializer(
+            "BulkStatusResult", {"results": BulkResultSerializer(many=True)}
+        ),
+    )
     @action(detail=False, methods=["post"], url_path="bulk-status")
     def bulk_status(self, request):
         """Moves many orders to one status; one result per id."""
@@ -147,7 +152,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses=OrderSalesRowSerializer(many=True))
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses={
+            (200, "application/json"): inline_serializer(
+                "SalesReport", {"results": OrderSalesRowSerializer(many=True)}
+            ),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
     @action(detail=False, methods=["get"], url_path="reports/sales")
     def sales_report(self, request):
         """Sales per product per day (UTC): units, revenue, orders. `?export=csv` for a file."""
@@ -162,7 +175,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return _csv_response("sales.csv", columns, ([row[c] for c in columns] for row in rows))
         return Response({"results": OrderSalesRowSerializer(rows, many=True).data})
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses=OrderStatsSerializer)
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses={
+            (200, "application/json"): OrderStatsSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
     @action(detail=False, methods=["get"], url_path="reports/stats")
     def stats(self, request):
         """Totals, average order value, orders by status, revenue by month, top products."""

@@ -28,7 +28,9 @@ def register_audience(audience: Audience) -> None:
 def _event(user_id: str, online: bool) -> dict:
     event = {"type": "presence", "user_id": str(user_id), "online": online}
     if not online:
-        event["last_seen_at"] = datetime.fromtimestamp(time.time(), tz=UTC).isoformat()
+        # ISO 8601 with T and Z, as the REST API and the snapshot frames render it.
+        now = datetime.fromtimestamp(time.time(), tz=UTC)
+        event["last_seen_at"] = now.isoformat().replace("+00:00", "Z")
     return event
 
 

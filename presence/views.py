@@ -1,6 +1,6 @@
 """Presence REST API: bulk presence of users, and the caller's own setting (hide presence)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,7 +12,12 @@ from presence.serializers import MyPresenceSerializer, PresenceQuerySerializer, 
 class PresenceQueryView(APIView):
     permission_classes = [CanSeePresence]
 
-    @extend_schema(request=PresenceQuerySerializer, responses=PresenceSerializer(many=True))
+    @extend_schema(
+        request=PresenceQuerySerializer,
+        responses=inline_serializer(
+            "PresenceQueryResult", {"results": PresenceSerializer(many=True)}
+        ),
+    )
     def post(self, request):
         """Presence of up to 500 users at once (members of this workspace only)."""
         data = PresenceQuerySerializer(data=request.data)

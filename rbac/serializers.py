@@ -247,7 +247,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    actor_email = serializers.EmailField(source="actor.email", read_only=True, default=None)
+    actor_email = serializers.EmailField(
+        source="actor.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = AuditEntry

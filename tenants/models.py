@@ -1,6 +1,7 @@
 """Tenants (one PostgreSQL schema each), the host names that reach them, and who belongs."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -20,6 +21,12 @@ class Tenant(TenantMixin):
     # Open workspaces (shops, communities) let anyone register or sign in on their host and
     # become a member; closed ones admit only users given a membership by an owner or admin.
     allow_self_signup = models.BooleanField(default=True)
+    # The workspace's single-page app: emailed links open there (e.g. https://app.acme.com);
+    # blank: on the workspace's primary domain, where the platform serves minimal pages.
+    spa_base_url = models.URLField(max_length=300, blank=True)
+    # Browser origins (scheme://host[:port]) allowed to call this workspace's API cross-origin,
+    # besides the platform-wide CORS_ALLOWED_ORIGINS.
+    cors_allowed_origins = ArrayField(models.CharField(max_length=300), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=200, blank=True)

@@ -48,6 +48,14 @@ class UploadStateConflict(Conflict):
     code = "upload_state"
 
 
+class FilePrivate(Forbidden):
+    code = "file_private"
+    default_message = (
+        "This file is private to the member who uploaded it: only they can open or download "
+        "it. Workspace managers may rename or delete it."
+    )
+
+
 class LinkInvalid(Forbidden):
     code = "link_invalid"
     default_message = "This download link is invalid."

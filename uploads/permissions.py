@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 from rbac import access
 from tenants.models import Membership
 from uploads import storage
-from uploads.errors import LinkExpired, LinkInvalid
+from uploads.errors import FilePrivate, LinkExpired, LinkInvalid
 from uploads.models import File
 
 READ = "read"
@@ -80,4 +80,9 @@ class FilePermission(BasePermission):
 
     def has_object_permission(self, request, view, obj: File) -> bool:
         action = getattr(view, "file_action", None) or _METHOD_ACTIONS.get(request.method, DELETE)
-        return can(user=request.user, file=obj, action=action)
+        allowed = can(user=request.user, file=obj, action=action)
+        if not allowed and obj.is_private and action in (READ, DOWNLOAD):
+            # Managers see others' private files (to manage them) but may not open them; the
+            # generic message ("only members...") would mislead them.
+            raise FilePrivate()
+        return allowed

@@ -3,8 +3,8 @@ direct-to-S3 multipart uploads, and the signed-link endpoint serving files from 
 
 from django.conf import settings
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -25,6 +25,26 @@ from uploads.serializers import (
     MultipartCompleteSerializer,
     MultipartInitiateSerializer,
     UploadOptionsSerializer,
+)
+
+_KIND_USAGE = inline_serializer(
+    "KindUsage", {"files": serializers.IntegerField(), "bytes": serializers.IntegerField()}
+)
+_USAGE_FIELDS = {
+    "files": serializers.IntegerField(),
+    "bytes": serializers.IntegerField(),
+    "by_kind": serializers.DictField(child=_KIND_USAGE),
+}
+USAGE_RESPONSE = inline_serializer(
+    "StorageUsage",
+    {
+        "user": inline_serializer("UserStorageUsage", _USAGE_FIELDS),
+        "tenant": inline_serializer(
+            "WorkspaceStorageUsage",
+            {**_USAGE_FIELDS, "quota_bytes": serializers.IntegerField()},
+            required=False,
+        ),
+    },
 )
 
 
@@ -108,6 +128,7 @@ class FileViewSet(viewsets.GenericViewSet):
             "file": self.get_serializer(outcome.file).data,
         }
 
+    @extend_schema(responses={200: USAGE_RESPONSE})
     @action(detail=False, methods=["get"])
     def usage(self, request):
         """Storage used by the caller; the whole workspace's too for its owners and admins."""

@@ -23,7 +23,7 @@ from notifications.services import email_send
 from tenants.errors import PlanLimitReached
 
 
-def _verification_send(*, user: User, meta: RequestMeta) -> None:
+def verification_send(*, user: User, meta: RequestMeta) -> None:
     raw = one_time_token_issue(
         user=user,
         purpose=OneTimeToken.Purpose.VERIFY_EMAIL,
@@ -68,7 +68,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
         OneTimeToken.objects.filter(
             user=existing, purpose=OneTimeToken.Purpose.VERIFY_EMAIL, used_at__isnull=True
         ).update(used_at=timezone.now())
-        _verification_send(user=existing, meta=meta)
+        verification_send(user=existing, meta=meta)
         return None
     if existing is not None:
         make_password(password)  # costs what the other paths cost, so timing tells nothing
@@ -82,7 +82,7 @@ def user_register(*, email: str, password: str, name: str, meta: RequestMeta) ->
         return None
     user = User.objects.create_user(email=email, password=password, name=name.strip())
     security_event_record(kind=Kind.REGISTERED, meta=meta, user=user)
-    _verification_send(user=user, meta=meta)
+    verification_send(user=user, meta=meta)
     return user
 
 
@@ -92,7 +92,7 @@ def email_verification_resend(*, email: str, meta: RequestMeta) -> None:
     email = email.strip().lower()
     user = User.objects.filter(email=email, is_active=True, email_verified_at__isnull=True).first()
     if user is not None:
-        _verification_send(user=user, meta=meta)
+        verification_send(user=user, meta=meta)
 
 
 @transaction.atomic

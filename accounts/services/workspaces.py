@@ -13,12 +13,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.errors import InvalidEmailToken
-from accounts.services._common import secret_hash
+from accounts.services._common import RequestMeta, secret_hash
 from accounts.services.memberships import membership_set
+from accounts.services.registration import verification_send
 from notifications.rendering import base_url_current
 from notifications.services import email_send
 from rbac.services import rbac_sync
 from tenants.errors import InvalidTenant
+from tenants.links import app_base_url
 from tenants.models import Membership, Tenant
 from tenants.services import tenant_schema_create, tenant_validate
 
@@ -139,4 +141,10 @@ def tenant_signup_confirm(*, token: str) -> Tenant:
         elif not owner.is_active:
             raise InvalidEmailToken()
         membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
+        if owner.email_verified_at is None:
+            # The new owner cannot sign in before confirming the address: the link opens on
+            # the new workspace, and the message is recorded there.
+            meta = RequestMeta(tenant=tenant, base_url=app_base_url(tenant))
+            with schema_context(tenant.schema_name):
+                verification_send(user=owner, meta=meta)
     return tenant

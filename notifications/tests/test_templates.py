@@ -90,3 +90,12 @@ def test_sender_domains_are_enforced_when_configured(in_a, settings, notificatio
 
 def test_the_public_schema_uses_the_platform_sender(db):
     assert brand_current().from_email == "Platform <no-reply@localhost>"
+
+
+def test_the_checkout_email_does_not_call_a_pending_order_confirmed(in_a):
+    spec = registry.TEMPLATES["order_confirmation"]
+    rendered, _ = render_email(
+        template="order_confirmation", context=spec.example, to_email="a@example.com", base_url=BASE
+    )
+    assert rendered.subject == "Order A-1001 received"
+    assert "confirmed" not in rendered.text.lower()

@@ -18,7 +18,7 @@ PREFIX = "/api/v1/notifications/unsubscribe/"
 
 def link(tenant, email="ann@example.com", category="orders"):
     connection.set_tenant(tenant)
-    url = unsubscribe_url(base_url="", email=email, category=category)
+    url = unsubscribe_url(email=email, category=category)
     connection.set_schema_to_public()
     return url
 

@@ -3,6 +3,7 @@ processes go offline after the heartbeat timeout."""
 
 import asyncio
 import os
+import re
 import signal
 
 import pytest
@@ -11,6 +12,9 @@ from chat.tests.live import FAST_PRESENCE, Client, chat_server
 
 pytestmark = pytest.mark.slow
 ALPHA = "alpha.localhost"
+
+
+ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
 def test_tabs_merge_and_subscribers_see_online_and_offline(world):
@@ -62,7 +66,11 @@ def test_tabs_merge_and_subscribers_see_online_and_offline(world):
         assert await b.silent_for(1.5, "presence")
         await tab_2.close()
         offline = await b.wait("presence", user_id=str(alice.pk))
-        assert offline["online"] is False and offline["last_seen_at"]
+        assert offline["online"] is False and ISO_Z.fullmatch(offline["last_seen_at"])
+        again = await b.request(
+            {"type": "presence.subscribe", "user_ids": [str(alice.pk)]}, "presence.snapshot"
+        )
+        assert ISO_Z.fullmatch(again["users"][0]["last_seen_at"]), again
         await b.close()
 
     with chat_server(**FAST_PRESENCE) as one, chat_server(**FAST_PRESENCE) as two:

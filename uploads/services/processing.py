@@ -114,7 +114,9 @@ def _render_variants(original) -> tuple[dict, bytes | None]:
         webp = io.BytesIO()
         optimised.save(webp, format="WEBP", quality=80, method=4)
         thumb = io.BytesIO()
-        ImageOps.fit(upright, THUMBNAIL_SIZE).save(thumb, format="WEBP", quality=75, method=4)
+        # Cropped to at most 300x300, never enlarged: a small image keeps its own pixels.
+        box = (min(THUMBNAIL_SIZE[0], upright.width), min(THUMBNAIL_SIZE[1], upright.height))
+        ImageOps.fit(upright, box).save(thumb, format="WEBP", quality=75, method=4)
     return {"webp": (webp.getvalue(), ".webp"), "thumb": (thumb.getvalue(), ".webp")}, stripped
 
 

@@ -193,6 +193,17 @@ def test_images_are_processed_exif_stripped_webp_and_thumbnail(
     assert Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size == (300, 300)
 
 
+@pytest.mark.parametrize("size, thumb_size", [((64, 48), (64, 48)), ((900, 120), (300, 120))])
+def test_small_images_get_a_thumbnail_that_is_not_upscaled(
+    api, local_storage, eager_tasks, django_capture_on_commit_callbacks, size, thumb_size
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(api, jpeg_with_exif(*size), name="small.jpg")
+    file = File.objects.get()
+    with Image.open(local_storage / file.variants["thumb"]["key"]) as thumb:
+        assert thumb.size == thumb_size
+
+
 def test_processing_retries_storage_errors_then_records_the_failure(
     api, local_storage, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -540,3 +551,15 @@ def test_managers_manage_other_peoples_files_and_members_do_not(
     manager = make_user(email="manager@alpha.test", tenant=tenant_a, role="manager")
     response = auth_client(manager, tenant_a).delete(f"{URL}{file.pk}/")
     assert response.status_code == 204
+
+
+def test_the_workspace_owner_is_told_why_another_members_private_file_stays_closed(
+    api, auth_client, make_user, tenant_a, local_storage
+):
+    file_id = upload(api, PDF, name="private.pdf", is_private="true").json()["id"]
+    owner_api = auth_client(make_user(tenant=tenant_a, role="owner"), tenant_a)
+    for path in (f"{URL}{file_id}/", f"{URL}{file_id}/download/"):
+        response = owner_api.get(path)
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "file_private"
+        assert "private to the member who uploaded it" in response.json()["error"]["message"]

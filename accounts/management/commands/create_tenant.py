@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import tenant_create
 from core.errors import DomainError
+from tenants.links import platform_base_url
 
 
 class Command(BaseCommand):
@@ -38,6 +39,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created tenant {tenant.slug} (schema {tenant.schema_name}) "
-                f"at http://{options['domain']}:8000/"
+                f"at {platform_base_url(tenant)}/"
             )
         )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from accounts.services import membership_set, tenant_create
+from tenants.links import platform_base_url
 from tenants.models import Membership, Tenant
 from tenants.services import public_tenant_ensure
 
@@ -54,7 +55,8 @@ class Command(BaseCommand):
                 slug=options["slug"], name="Demo Workspace", domain=options["domain"]
             )
         membership_set(user=admin, tenant=tenant, role=Membership.Role.OWNER)
-        self.stdout.write(f"Tenant {tenant.slug} ready at http://{options['domain']}:8000/")
+        # LINK_PORT is the port `make run` serves on (its PORT).
+        self.stdout.write(f"Tenant {tenant.slug} ready at {platform_base_url(tenant)}/")
 
         for app in PROJECT_TENANT_APPS:
             try:
