@@ -55,7 +55,9 @@ def _server_errors(schema_json: dict, host: str, headers) -> tuple[list[str], in
                 transaction.set_rollback(True)
             if response.status_code < 300:
                 answered.add(operation.label)
-            if response.status_code >= 500:
+            # 501 is the answer by design of direct (S3 multipart) uploads when no bucket is
+            # configured, as in the tests; every other 5xx is a failure.
+            if response.status_code >= 500 and response.status_code != 501:
                 failures.append(
                     f"{response.status_code} {case.method} {case.formatted_path} "
                     f"query={case.query!r} body={case.body!r}"[:600]
