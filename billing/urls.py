@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from billing import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("payments", views.PaymentViewSet, basename="billing-payment")
 
 urlpatterns = [

@@ -187,6 +187,7 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     """Payments the caller made (all of them with billing.payment:read); confirm, cancel and
     refund (billing.payment:refund)."""
 
+    lookup_value_converter = "int"
     serializer_class = PaymentSerializer
     pagination_class = cursor_pagination(("-created_at", "-id"), name="PaymentPagination")
     permission_classes = [PaymentPermission]

@@ -3,6 +3,8 @@
 import random
 from decimal import Decimal
 
+from django.db.models import F
+
 from catalog import services
 from catalog.models import Category, Product, Review, Tag
 
@@ -107,7 +109,13 @@ def seed(*, tenant, owner) -> str:
             sku = f"DEMO-{n:03d}"
             price = Decimal(rng.randrange(500, 50000)) / 100
             on_sale = rng.random() < 0.3
-            product = Product.objects.filter(sku=sku).first()
+            # A live product with the SKU first; a soft-deleted demo product stays deleted (and
+            # is not reviewed again: its row is locked to changes).
+            product = (
+                Product.objects.filter(sku=sku)
+                .order_by(F("deleted_at").desc(nulls_first=True), "-id")
+                .first()
+            )
             if product is None:
                 product = services.product_create(
                     name=name,
@@ -126,7 +134,8 @@ def seed(*, tenant, owner) -> str:
                     attributes={"origin": rng.choice(["EU", "US", "JP"])},
                 )
                 created += 1
-            if n % 4 == 0 and not Review.objects.filter(product=product, user=owner).exists():
+            reviewable = n % 4 == 0 and product.deleted_at is None
+            if reviewable and not Review.objects.filter(product=product, user=owner).exists():
                 services.review_create(
                     product_id=product.id, user=owner, rating=rng.randint(3, 5), title="Good"
                 )

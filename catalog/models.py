@@ -15,6 +15,8 @@ from django.utils import timezone
 _USER_REF = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
 
 SEARCH_CONFIG = "english"
+# Stock counts are PostgreSQL integers: inputs and stock changes are bounded by this.
+STOCK_MAX = 2**31 - 1
 _LIVE = Q(deleted_at__isnull=True)
 
 

@@ -19,6 +19,13 @@ PRODUCT_ACTIONS = {
 }
 
 
+def can_see_cost(user) -> bool:
+    """Cost prices are margins: shown only to those who may edit products."""
+    return bool(user and user.is_authenticated) and access.has_permission(
+        user, "catalog.product", "update"
+    )
+
+
 class CatalogPermission(HasRBACPermission):
     """HasRBACPermission; the viewset names rbac_resource and its extra rbac_actions."""
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import Category, InventoryMovement, Product, Review, Tag
+from catalog.models import STOCK_MAX, Category, InventoryMovement, Product, Review, Tag
 from catalog.selectors import ANALYTICS_PERIODS
 from catalog.services import BULK_UPDATE_LIMIT
 
@@ -55,13 +55,21 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    """A product as the API returns it, with the computed sale and stock flags."""
+    """A product as the API returns it, with the computed sale and stock flags. cost_price only
+    with context["show_cost"] (callers who may edit products: catalog.permissions)."""
 
     category = CategorySummarySerializer(read_only=True, allow_null=True)
     tags = TagSummarySerializer(many=True, read_only=True)
     is_on_sale = serializers.BooleanField(read_only=True)
     is_low_stock = serializers.BooleanField(read_only=True)
     discount_percentage = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    # Not read-only only so that the schema marks it optional: the serializer is output only.
+    cost_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Only for callers who may edit products.",
+    )
 
     class Meta:
         model = Product
@@ -98,7 +106,7 @@ class ProductSerializer(serializers.ModelSerializer):
         # Same output as the generic ModelSerializer path (a test compares the two), built
         # directly: the generic path costs most of a list request's time.
         category = product.category
-        return {
+        data = {
             "id": product.id,
             "name": product.name,
             "description": product.description,
@@ -127,6 +135,9 @@ class ProductSerializer(serializers.ModelSerializer):
             "created_at": _timestamp(product.created_at),
             "updated_at": _timestamp(product.updated_at),
         }
+        if not self.context.get("show_cost"):
+            del data["cost_price"]
+        return data
 
 
 def _money(value) -> str | None:
@@ -150,8 +161,8 @@ class ProductWriteSerializer(serializers.Serializer):
         min_value=Decimal("0"), required=False, allow_null=True, **MONEY
     )
     cost_price = serializers.DecimalField(min_value=Decimal("0"), required=False, **MONEY)
-    stock_quantity = serializers.IntegerField(min_value=0, required=False)
-    low_stock_threshold = serializers.IntegerField(min_value=0, required=False)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=STOCK_MAX, required=False)
+    low_stock_threshold = serializers.IntegerField(min_value=0, max_value=STOCK_MAX, required=False)
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     type = serializers.ChoiceField(choices=Product.Type.choices, required=False)
     images = serializers.ListField(child=serializers.URLField(), max_length=20, required=False)
@@ -186,7 +197,7 @@ class BulkItemSerializer(serializers.Serializer):
         min_value=Decimal("0"), required=False, allow_null=True, **MONEY
     )
     cost_price = serializers.DecimalField(min_value=Decimal("0"), required=False, **MONEY)
-    low_stock_threshold = serializers.IntegerField(min_value=0, required=False)
+    low_stock_threshold = serializers.IntegerField(min_value=0, max_value=STOCK_MAX, required=False)
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     type = serializers.ChoiceField(choices=Product.Type.choices, required=False)
     category_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)

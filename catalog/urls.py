@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from catalog import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("products", views.ProductViewSet, basename="product")
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("tags", views.TagViewSet, basename="tag")

@@ -14,7 +14,12 @@ from catalog import selectors, services
 from catalog.errors import InvalidCatalogData, ProductNotFound
 from catalog.filters import ProductFilter
 from catalog.pagination import ProductPagination
-from catalog.permissions import PRODUCT_ACTIONS, CatalogPermission, ReviewPermission
+from catalog.permissions import (
+    PRODUCT_ACTIONS,
+    CatalogPermission,
+    ReviewPermission,
+    can_see_cost,
+)
 from catalog.serializers import (
     BulkUpdateSerializer,
     CategorySerializer,
@@ -54,6 +59,7 @@ def _expected_version(request, body_version: int | None) -> int | None:
 class ProductViewSet(viewsets.GenericViewSet):
     """Products. Lists are keyset-paginated (`ordering`, `cursor`) and filterable."""
 
+    lookup_value_converter = "int"
     permission_classes = [CatalogPermission]
     rbac_resource = "catalog.product"
     rbac_actions = PRODUCT_ACTIONS
@@ -69,9 +75,13 @@ class ProductViewSet(viewsets.GenericViewSet):
         product = selectors.product_get(product_id=product_id)
         if product is None:
             raise ProductNotFound()
-        response = Response(ProductSerializer(product).data, status=status_code)
+        data = ProductSerializer(product, context=self._context()).data
+        response = Response(data, status=status_code)
         response["ETag"] = _etag(product)
         return response
+
+    def _context(self) -> dict:
+        return {"show_cost": can_see_cost(self.request.user)}
 
     def list(self, request):
         return paginated_response(
@@ -80,6 +90,7 @@ class ProductViewSet(viewsets.GenericViewSet):
             queryset=self.filter_queryset(self.get_queryset()),
             request=request,
             view=self,
+            context=self._context(),
         )
 
     def retrieve(self, request, pk: int):
@@ -87,7 +98,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         if product is None:
             raise ProductNotFound()
         services.product_view_record(product_id=product.id)
-        response = Response(ProductSerializer(product).data)
+        response = Response(ProductSerializer(product, context=self._context()).data)
         response["ETag"] = _etag(product)
         return response
 
@@ -206,7 +217,9 @@ class ProductViewSet(viewsets.GenericViewSet):
                 "results": [
                     {**data, "rank": round(float(p.rank), 4)}
                     for p, data in zip(
-                        products, ProductSerializer(products, many=True).data, strict=True
+                        products,
+                        ProductSerializer(products, many=True, context=self._context()).data,
+                        strict=True,
                     )
                 ],
             }
@@ -221,6 +234,7 @@ def _int_pk(pk) -> int:
 
 
 class CategoryViewSet(viewsets.ModelViewSet):
+    lookup_value_converter = "int"
     permission_classes = [CatalogPermission]
     rbac_resource = "catalog.category"
     serializer_class = CategorySerializer
@@ -242,6 +256,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 
 class TagViewSet(viewsets.ModelViewSet):
+    lookup_value_converter = "int"
     permission_classes = [CatalogPermission]
     rbac_resource = "catalog.tag"
     serializer_class = TagSerializer
@@ -270,6 +285,7 @@ class ReviewViewSet(
 ):
     """Reviews: any member reviews a product once; authors (or managers) edit and delete."""
 
+    lookup_value_converter = "int"
     permission_classes = [ReviewPermission]
     serializer_class = ReviewSerializer
     pagination_class = cursor_pagination("-created_at", name="ReviewPagination")

@@ -36,6 +36,7 @@ from accounts.authentication import user_for_access_token
 from chat import selectors, services
 from core import realtime
 from core.errors import DomainError
+from core.parsers import JSONRefused, loads
 from presence import events as presence_events
 from presence import state as presence_state
 
@@ -295,7 +296,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._error("rate_limited", "Too many events; slow down.")
             return
         try:
-            content = json.loads(text_data or "")
+            content = loads(text_data or "")
+        except JSONRefused as exc:
+            await self._error(exc.code, exc.message)
+            return
         except ValueError:
             await self._error("invalid_json", "The frame is not JSON.")
             return

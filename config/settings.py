@@ -218,12 +218,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 GUARDIAN_ANONYMOUS_USER_NAME = None
 
+# JSON bodies and websocket frames nested deeper than this are refused (core.parsers).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.parsers.SafeJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -511,7 +513,9 @@ UPLOADS_CDN_DOMAIN = env.str("UPLOADS_CDN_DOMAIN", default="")
 UPLOADS_SIGNED_URL_SECONDS = env.int("UPLOADS_SIGNED_URL_SECONDS", default=300)
 UPLOADS_MAX_FILE_SIZE = env.int("UPLOADS_MAX_FILE_SIZE", default=100 * 1024 * 1024)
 UPLOADS_MAX_FILES_PER_REQUEST = env.int("UPLOADS_MAX_FILES_PER_REQUEST", default=10)
-# Any HTTP request body over this is refused before it is read (uploads.asgi).
+# Request bodies over these are refused (413) before they are read (uploads.asgi): the large
+# limit only on the upload route (POST /api/v1/files/), the small one on every other route.
+REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=1024 * 1024)
 UPLOADS_MAX_REQUEST_SIZE = env.int(
     "UPLOADS_MAX_REQUEST_SIZE",
     default=UPLOADS_MAX_FILE_SIZE * UPLOADS_MAX_FILES_PER_REQUEST + 1024 * 1024,

@@ -23,6 +23,8 @@ from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core.parsers import loads
+
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -81,7 +83,7 @@ def encode_cursor(*, sort: str, value, row_id: int, reverse: bool = False) -> st
 def decode_cursor(raw: str) -> dict:
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = loads(base64.urlsafe_b64decode(padded.encode()))
         return {"s": str(data["s"]), "v": str(data["v"]), "i": int(data["i"]), "r": bool(data["r"])}
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise ValidationError({"cursor": ["Invalid cursor."]}) from exc

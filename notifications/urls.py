@@ -7,7 +7,7 @@ from notifications import views
 
 app_name = "notifications"
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("", views.NotificationViewSet, basename="notification")
 
 urlpatterns = [

@@ -26,6 +26,7 @@ from notifications.serializers import (
 class NotificationViewSet(viewsets.GenericViewSet):
     """The caller's own in-app notifications, newest first."""
 
+    lookup_value_converter = "uuid"
     serializer_class = NotificationSerializer
 
     def get_queryset(self):

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from orders import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("", views.OrderViewSet, basename="order")
 
 urlpatterns = router.urls

@@ -45,13 +45,13 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Orders. Customers see their own; orders.order:read_all sees everyone's."""
 
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = permissions.RESOURCE
     rbac_actions = permissions.ORDER_ACTIONS
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
     queryset = Order.objects.none()
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from rbac import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("resources", views.ResourceViewSet, basename="rbac-resource")
 router.register("permissions", views.PermissionViewSet, basename="rbac-permission")
 router.register("roles", views.RoleViewSet, basename="rbac-role")

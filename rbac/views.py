@@ -22,6 +22,7 @@ from rbac.serializers import (
 
 
 class ResourceViewSet(viewsets.ModelViewSet):
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.resource"
     serializer_class = ResourceSerializer
@@ -48,6 +49,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
 
 class PermissionViewSet(viewsets.ModelViewSet):
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.permission"
     serializer_class = PermissionSerializer
@@ -79,6 +81,7 @@ class PermissionViewSet(viewsets.ModelViewSet):
 class RoleViewSet(viewsets.ModelViewSet):
     """Roles, each with its own grants and the grants it inherits from its parents."""
 
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.role"
     serializer_class = RoleSerializer
@@ -116,6 +119,7 @@ class GrantViewSet(viewsets.ModelViewSet):
     """Permissions granted to roles (with conditions and field lists): writing one is an
     update of the role."""
 
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.role"
     rbac_actions = {"create": "update", "destroy": "update"}
@@ -159,6 +163,7 @@ class AssignmentViewSet(
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.assignment"
     serializer_class = AssignmentSerializer
@@ -182,6 +187,7 @@ class AssignmentViewSet(
 
 
 class AuditViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_converter = "int"
     permission_classes = [HasRBACPermission]
     rbac_resource = "rbac.audit"
     serializer_class = AuditEntrySerializer

@@ -3,6 +3,7 @@
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connection
 
+from core.parsers import JSONRefused, loads
 from tenants.db import tenant_sync_to_async
 
 
@@ -29,9 +30,16 @@ class HealthConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "echo", "tenant": self.scope["tenant"].slug, "data": content})
 
+    @classmethod
+    async def decode_json(cls, text_data):
+        return loads(text_data)
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             content = await self.decode_json(text_data or "")
+        except JSONRefused as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            return
         except ValueError:
             await self.send_json({"type": "error", "code": "invalid_json"})
             return

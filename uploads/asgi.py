@@ -1,18 +1,27 @@
 """ASGI guard on request body size: Django spools a whole request body to disk before any view
-runs, so an over-long upload is refused here, before it is read."""
+runs, so an over-long body is refused here, before it is read (per route: large for uploads)."""
 
 import json
+import re
 
 from django.conf import settings
 
+# The only routes whose bodies may be large: file uploads (multipart) on a workspace host.
+# Everything else (JSON API, admin forms, webhooks) is small, so no other route can be made
+# to read a large body, throttled or not.
+UPLOAD_PATHS = re.compile(r"^/api/v1/files/?$")
 
-def max_request_bytes() -> int:
-    return settings.UPLOADS_MAX_REQUEST_SIZE
+
+def max_request_bytes(path: str = "") -> int:
+    if UPLOAD_PATHS.match(path):
+        return settings.UPLOADS_MAX_REQUEST_SIZE
+    return settings.REQUEST_MAX_BODY_SIZE
 
 
 class RequestBodyLimitMiddleware:
-    """413 for bodies over the limit: at once from Content-Length, or as soon as a chunked body
-    passes it (the application then sees the client disconnect and answers nothing)."""
+    """413 for bodies over the route's limit: at once from Content-Length, or as soon as a
+    streamed body passes it (the application then sees the client disconnect and answers
+    nothing). `max_bytes` fixes one limit for every route."""
 
     def __init__(self, app, max_bytes: int | None = None):
         self.app = app
@@ -21,7 +30,7 @@ class RequestBodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.max_bytes or max_request_bytes()
+        limit = self.max_bytes or max_request_bytes(scope.get("path", ""))
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await _too_large(send, limit)

@@ -7,7 +7,7 @@ from uploads import views
 
 app_name = "uploads"
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("", views.FileViewSet, basename="file")
 
 urlpatterns = [

@@ -1,10 +1,13 @@
 """Checks a received file before anything is stored: size, type by magic bytes, image and
 archive bombs. Every rejection raises UploadRejected with a code and a clear message."""
 
+import bz2
 import gzip
+import struct
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -192,27 +195,86 @@ def _bomb(message: str) -> UploadRejected:
 
 
 def _inspect_zip(path: str, size: int) -> Sniffed:
-    """Zip limits from the central directory (never extracting), then OOXML refinement."""
+    """Zip limits from the central directory, then from the bytes each entry really expands to
+    (headers can lie about sizes), then OOXML refinement. Nothing is written to disk."""
     max_total, max_ratio, max_entries = _archive_limits()
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            if len(entries) > max_entries:
+                raise _bomb(f"The archive has more than {max_entries:,} entries.")
+            total = sum(entry.file_size for entry in entries)
+            if total > max_total:
+                raise _bomb(f"The archive expands to more than {human_size(max_total)}.")
+            compressed = sum(entry.compress_size for entry in entries)
+            if total > max(compressed, 1) * max_ratio or total > max(size, 1) * max_ratio:
+                raise _bomb(f"The archive's compression ratio exceeds {max_ratio}:1.")
+            _count_zip_content(archive, limit=min(max_total, max(size, 1) * max_ratio))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         raise UploadRejected("The archive is corrupt.", code="archive_invalid") from exc
-    if len(entries) > max_entries:
-        raise _bomb(f"The archive has more than {max_entries:,} entries.")
-    total = sum(entry.file_size for entry in entries)
-    if total > max_total:
-        raise _bomb(f"The archive expands to more than {human_size(max_total)}.")
-    compressed = sum(entry.compress_size for entry in entries)
-    if total > max(compressed, 1) * max_ratio or total > max(size, 1) * max_ratio:
-        raise _bomb(f"The archive's compression ratio exceeds {max_ratio}:1.")
     names = {entry.filename for entry in entries}
     if "[Content_Types].xml" in names:
         for prefix, (content_type, extension) in OOXML.items():
             if any(name.startswith(prefix) for name in names):
                 return Sniffed(content_type, extension)
     return Sniffed("application/zip", ".zip")
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name length, extra length
+_CHUNK = 64 * 1024
+
+
+def _count_zip_content(archive: zipfile.ZipFile, *, limit: int) -> None:
+    """Decompresses every entry from its local header to the end of its compressed stream,
+    counting the output (never keeping it) and stopping as soon as the total passes `limit`.
+    The sizes in the headers are not used: extractors decompress to the stream's end."""
+    total = 0
+    fp = archive.fp
+    file_size = fp.seek(0, 2)
+    for entry in archive.infolist():
+        if entry.flag_bits & 0x1:
+            raise UploadRejected("Encrypted archives are not accepted.", code="archive_invalid")
+        fp.seek(entry.header_offset)
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+        if signature != b"PK\x03\x04":
+            raise zipfile.BadZipFile("bad local header")
+        fp.seek(name_length + extra_length, 1)
+        if entry.compress_type == zipfile.ZIP_STORED:
+            total += min(entry.compress_size, file_size - fp.tell())
+        elif entry.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2):
+            total = _count_stream(fp, entry.compress_type, total=total, limit=limit)
+        else:
+            raise UploadRejected(
+                "The archive uses an unsupported compression method.", code="archive_invalid"
+            )
+        if total > limit:
+            raise _bomb(f"The archive expands beyond {human_size(limit)}.")
+
+
+def _count_stream(fp, compress_type: int, *, total: int, limit: int) -> int:
+    if compress_type == zipfile.ZIP_DEFLATED:
+        decompressor = zlib.decompressobj(-15)
+    else:
+        decompressor = bz2.BZ2Decompressor()
+    while True:
+        data = fp.read(_CHUNK)
+        if not data:
+            return total  # truncated stream: counted as far as it goes
+        while data:
+            if compress_type == zipfile.ZIP_DEFLATED:
+                out = decompressor.decompress(data, _CHUNK)
+                data = decompressor.unconsumed_tail
+            else:
+                out = decompressor.decompress(data, max_length=_CHUNK)
+                data = b""
+                while not decompressor.eof and not decompressor.needs_input:
+                    total += len(out)
+                    if total > limit:
+                        return total
+                    out = decompressor.decompress(b"", max_length=_CHUNK)
+            total += len(out)
+            if total > limit or decompressor.eof:
+                return total
 
 
 def _inspect_gzip(path: str, size: int) -> None:

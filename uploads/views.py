@@ -6,13 +6,14 @@ from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import error_body
 from core.pagination import paginated_response
+from core.parsers import SafeJSONParser
 from uploads import permissions, selectors, services, storage
 from uploads.errors import FileNotFound
 from uploads.handlers import HashingUploadHandler
@@ -49,9 +50,10 @@ USAGE_RESPONSE = inline_serializer(
 
 
 class FileViewSet(viewsets.GenericViewSet):
+    lookup_value_converter = "uuid"
     serializer_class = FileSerializer
     permission_classes = [permissions.FilePermission]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, MultiPartParser]
     file_action: str | None = None
 
     def get_queryset(self):
@@ -173,7 +175,7 @@ class FileViewSet(viewsets.GenericViewSet):
     # --- Direct-to-S3 multipart uploads -------------------------------------------------
 
     @extend_schema(request=MultipartInitiateSerializer, responses={201: dict})
-    @action(detail=False, methods=["post"], url_path="uploads", parser_classes=[JSONParser])
+    @action(detail=False, methods=["post"], url_path="uploads", parser_classes=[SafeJSONParser])
     def multipart_initiate(self, request):
         """Start a large upload: the client PUTs each part to its presigned URL, then completes."""
         data = MultipartInitiateSerializer(data=request.data)
@@ -213,7 +215,7 @@ class FileViewSet(viewsets.GenericViewSet):
         detail=True,
         methods=["post"],
         url_path="upload/complete",
-        parser_classes=[JSONParser],
+        parser_classes=[SafeJSONParser],
         file_action=permissions.UPDATE,
     )
     def multipart_complete(self, request, pk=None):

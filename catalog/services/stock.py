@@ -17,7 +17,7 @@ from catalog.errors import (
     ProductUnavailable,
     ReleaseExceedsReservation,
 )
-from catalog.models import InventoryMovement, Product
+from catalog.models import STOCK_MAX, InventoryMovement, Product
 
 
 def _normalise_items(items: Mapping[int, int] | Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -67,6 +67,11 @@ def _apply_stock_changes(
     ]
     if short:
         raise InsufficientStock(items=short)
+    over = [p.id for p in products if p.stock_quantity + deltas[p.id] > STOCK_MAX]
+    if over:
+        raise InvalidCatalogData(
+            fields={"quantity": [f"Stock may not exceed {STOCK_MAX:,}."]}, product_ids=over
+        )
 
     now = timezone.now()
     priced = reason in (InventoryMovement.Reason.RESERVATION, InventoryMovement.Reason.RELEASE)

@@ -241,8 +241,11 @@ def test_product_representation_matches_the_generic_serializer(in_a):
     )
     product.tags.set([TagFactory(), TagFactory()])
     for candidate in (product_get(product_id=product.id), ProductFactory(category=None)):
-        fast = ProductSerializer(candidate).data
-        generic = serializers.ModelSerializer.to_representation(ProductSerializer(), candidate)
+        context = {"show_cost": True}
+        fast = ProductSerializer(candidate, context=context).data
+        generic = serializers.ModelSerializer.to_representation(
+            ProductSerializer(context=context), candidate
+        )
         assert fast == dict(generic)
 
 

@@ -304,3 +304,50 @@ def test_removed_member_stops_receiving_and_rest_message_reaches_sockets(world):
 
     with chat_server() as server:
         asyncio.run(scenario(server.port))
+
+
+def test_deep_or_nul_json_frames_get_an_error_and_keep_the_connection(world):
+    """Frames that would exhaust the decoder (1,000 levels) or carry U+0000: an error event,
+    before and after authentication, on every websocket route; nothing written."""
+    from chat.models import Message
+
+    alice, bob = world.user(role="manager"), world.user()
+    room = _group_room(world, alice, bob)
+    token_b = world.token(bob)
+    deep = "[" * 1000 + "]" * 1000
+    nul_message = {"type": "message.send", "room_id": room.pk, "body": "a\u0000b", "client_id": "n"}
+
+    async def scenario(port):
+        import json
+
+        import websockets
+
+        anon = await Client.open(port, ALPHA)
+        await anon.send(deep)
+        assert (await anon.wait("error"))["code"] == "invalid_json"
+        await anon.send({"type": "auth", "token": token_b, "x": "\u0000"})
+        assert (await anon.wait("error"))["code"] == "invalid_json"
+        await anon.send({"type": "auth", "token": token_b})  # the same socket still works
+        await anon.wait("ready")
+        await anon.send(deep)
+        assert (await anon.wait("error"))["code"] == "invalid_json"
+        await anon.send(nul_message)
+        assert (await anon.wait("error"))["code"] == "invalid_json"
+        assert (await anon.request({"type": "heartbeat"}, "heartbeat.ack"))["type"]
+        await anon.close()
+
+        async with websockets.connect(
+            f"ws://{ALPHA}:{port}/ws/health/", host="127.0.0.1", port=port
+        ) as health:
+            assert json.loads(await health.recv())["type"] == "hello"
+            await health.send(deep)
+            assert json.loads(await health.recv())["code"] == "invalid_json"
+            await health.send(json.dumps({"a": "\u0000"}))
+            assert json.loads(await health.recv())["code"] == "invalid_json"
+            await health.send(json.dumps({"a": 1}))
+            assert json.loads(await health.recv())["type"] == "echo"
+
+    before = world.run("alpha", lambda: Message.objects.filter(room=room).count())
+    with chat_server() as server:
+        asyncio.run(scenario(server.port))
+    assert world.run("alpha", lambda: Message.objects.filter(room=room).count()) == before

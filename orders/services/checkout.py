@@ -23,6 +23,8 @@ from orders.services._common import customer_notify, history_entry
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
+# Order amounts are numeric(12, 2).
+MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def _merge_items(items: Iterable[Mapping[str, Any]]) -> list[tuple[int, int]]:
@@ -150,6 +152,11 @@ def order_checkout(
 
     line_items, subtotal = priced_lines(lines=lines, products=products, unit_prices=unit_prices)
     totals = compute_totals(subtotal=subtotal, discount_code=discount_code)
+    if max(totals.subtotal, totals.total) > MAX_AMOUNT:
+        # Raised inside the transaction: the reservation above is rolled back with it.
+        raise InvalidOrderData(
+            fields={"items": [f"The order total may not exceed {MAX_AMOUNT:,}."]}
+        )
 
     now = timezone.now()
     order = Order.objects.create(

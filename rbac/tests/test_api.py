@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from rbac.models import AuditEntry, Role, RoleAssignment, RolePermission
+from rbac.models import AuditEntry, Permission, Role, RoleAssignment, RolePermission
 from rbac.tests.factories import RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,6 +221,32 @@ def test_grant_bad_input(as_owner, tenant_a, body, field, rbac_state):
     assert field in error["fields"]
     with schema_context(tenant_a.schema_name):
         assert not RolePermission.objects.filter(role=role).exists()
+    assert rbac_state() == before
+
+
+def test_nul_characters_in_grant_conditions_are_refused(as_owner, tenant_a, rbac_state):
+    import json
+
+    with schema_context(tenant_a.schema_name):
+        role = RoleFactory()
+        existing = RolePermission.objects.create(
+            role=role,
+            permission=Permission.objects.get(resource__name="catalog.tag", action="read"),
+        )
+    before = rbac_state()
+    for conditions in ({"owner": "\u0000"}, {"ow\u0000ner": "$user"}):
+        body = {"role": role.pk, "permission": "catalog.product:read", "conditions": conditions}
+        response = as_owner.generic(
+            "POST", f"{API}grants/", json.dumps(body), content_type="application/json"
+        )
+        _error(response, 400, "parse_error")
+        response = as_owner.generic(
+            "PATCH",
+            f"{API}grants/{existing.pk}/",
+            json.dumps({"conditions": conditions}),
+            content_type="application/json",
+        )
+        _error(response, 400, "parse_error")
     assert rbac_state() == before
 
 

@@ -215,3 +215,30 @@ def test_migrate_schemas_with_forked_workers_finishes(django_db_setup):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "multiprocessing:alpha" in result.stdout and "multiprocessing:beta" in result.stdout
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_again_after_a_reviewed_demo_product_is_deleted(monkeypatch, capsys):
+    from django_tenants.utils import schema_context
+
+    from catalog import services as catalog_services
+    from catalog.models import Product, Review
+
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "Demo-pass-2026")
+    call_command("seed_demo")
+    tenant = Tenant.objects.get(slug="demo")
+    with schema_context(tenant.schema_name):
+        reviewed = list(Product.objects.filter(reviews__isnull=False).order_by("id")[:2])
+        assert len(reviewed) == 2
+        for product in reviewed:
+            catalog_services.product_delete(product_id=product.id)
+        # The second one also lost its demo review (its author removed it before).
+        catalog_services.review_delete(review=Review.objects.get(product=reviewed[1]))
+        before = (Product.objects.count(), Review.objects.count())
+
+    call_command("seed_demo")
+
+    with schema_context(tenant.schema_name):
+        assert (Product.objects.count(), Review.objects.count()) == before
+        assert all(Product.objects.get(pk=p.pk).deleted_at for p in reviewed)
+    assert capsys.readouterr().out.count("Demo ready.") == 2

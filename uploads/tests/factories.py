@@ -71,6 +71,21 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def lying_zip(entries: dict[str, bytes], *, claimed_size: int = 10) -> bytes:
+    """A deflated zip whose local and central headers both claim every entry expands to
+    `claimed_size` bytes (the CRC stays the real one, as a crafted bomb keeps it)."""
+    data = bytearray(zip_bytes(entries))
+    at = 0
+    while (at := data.find(b"PK\x03\x04", at)) != -1:  # local header: size at +22
+        data[at + 22 : at + 26] = struct.pack("<I", claimed_size)
+        at += 4
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) != -1:  # central header: size at +24
+        data[at + 24 : at + 28] = struct.pack("<I", claimed_size)
+        at += 4
+    return bytes(data)
+
+
 def docx_bytes() -> bytes:
     return zip_bytes(
         {

@@ -11,7 +11,14 @@ from django.utils import timezone
 from PIL import Image
 
 from uploads.models import File
-from uploads.tests.factories import PDF, FileFactory, crafted_png, jpeg_with_exif, png_bytes
+from uploads.tests.factories import (
+    PDF,
+    FileFactory,
+    crafted_png,
+    jpeg_with_exif,
+    lying_zip,
+    png_bytes,
+)
 
 URL = "/api/v1/files/"
 KEY_RE = re.compile(r"^alpha/(public|private)/\d{4}/\d{2}/\d{2}/[0-9a-f-]{36}\.[a-z]+$")
@@ -93,6 +100,15 @@ def test_an_oversized_file_is_refused_while_streaming(api, local_storage, settin
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+    assert File.objects.count() == 0
+    assert stored(local_storage) == []
+
+
+def test_a_zip_bomb_with_lying_headers_is_refused_and_nothing_is_stored(api, local_storage):
+    crafted = lying_zip({"zeros.bin": b"\x00" * 5_000_000}, claimed_size=10)
+    response = upload(api, crafted, name="report.zip", content_type="application/zip")
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "archive_bomb"
     assert File.objects.count() == 0
     assert stored(local_storage) == []
 

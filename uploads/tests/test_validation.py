@@ -3,6 +3,7 @@
 import gzip
 import io
 import tarfile
+import zipfile
 
 import pytest
 
@@ -13,6 +14,7 @@ from uploads.tests.factories import (
     crafted_png,
     docx_bytes,
     jpeg_with_exif,
+    lying_zip,
     png_bytes,
     zip_bytes,
 )
@@ -110,6 +112,26 @@ def test_a_zip_bomb_is_refused_by_its_total_size(tmp_path, settings):
     with pytest.raises(UploadRejected) as exc:
         _inspect(tmp_path, zip_bytes({f"{i}.txt": bytes(range(256)) * 1000 for i in range(5)}))
     assert exc.value.code == "archive_bomb"
+
+
+def test_a_zip_whose_headers_lie_about_sizes_is_refused_by_what_it_expands_to(tmp_path):
+    crafted = lying_zip({"zeros.bin": b"\x00" * 5_000_000}, claimed_size=10)
+    with zipfile.ZipFile(io.BytesIO(crafted)) as archive:
+        assert [e.file_size for e in archive.infolist()] == [10]  # the headers pass the limits
+    assert len(crafted) < 10_000
+    with pytest.raises(UploadRejected) as exc:
+        _inspect(tmp_path, crafted)
+    assert exc.value.code == "archive_bomb"
+
+
+def test_a_lying_zip_within_the_limits_is_measured_by_its_content(tmp_path, settings):
+    settings.UPLOADS_ARCHIVE_MAX_TOTAL = 100_000
+    crafted = lying_zip({f"{i}.txt": bytes(range(256)) * 200 for i in range(3)}, claimed_size=1)
+    with pytest.raises(UploadRejected) as exc:
+        _inspect(tmp_path, crafted)
+    assert exc.value.code == "archive_bomb"
+    honest = zip_bytes({f"{i}.txt": bytes(range(256)) * 100 for i in range(3)})
+    assert _inspect(tmp_path, honest).content_type == "application/zip"
 
 
 def test_a_zip_with_too_many_entries_is_refused(tmp_path, settings):
