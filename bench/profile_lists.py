@@ -31,6 +31,7 @@ from django.test import Client  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.tokens import tokens_for_user  # noqa: E402
 from bench.http_baseline import HOST, prepare  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from orders.models import Order  # noqa: E402
@@ -81,7 +82,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    token, _product_id = prepare()
+    user, tenant, _product_id = prepare()
+    token = tokens_for_user(user=user, tenant=tenant)["access"]
     add_orders_and_files()
     headers = {"HTTP_HOST": HOST, "HTTP_AUTHORIZATION": f"Bearer {token}"}
     client = Client()
