@@ -1,9 +1,9 @@
 """Access-token authentication: a Bearer JWT valid only on its tenant's host and while its
-session lives (the session check is one cached lookup, see accounts.sessions)."""
+session lives (the session check is one cached lookup, see accounts.sessions; the user is a
+cached record, see accounts.user_cache)."""
 
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.sessions import session_is_active
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM
+from accounts.user_cache import user_get_cached
 
 
 def check_access_token_claims(token, *, schema_name: str) -> UUID:
@@ -29,11 +30,28 @@ def check_access_token_claims(token, *, schema_name: str) -> UUID:
     return session_id
 
 
+def _active_user(token):
+    """The token's user from the cached record; AuthenticationFailed if gone or inactive."""
+    try:
+        user = user_get_cached(token[api_settings.USER_ID_CLAIM])
+    except KeyError:
+        user = None
+    if user is None:
+        raise AuthenticationFailed("User not found.", code="user_not_found")
+    if not user.is_active:
+        raise AuthenticationFailed("User is inactive.", code="user_inactive")
+    return user
+
+
 class TenantJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
         check_access_token_claims(token, schema_name=connection.schema_name)
         return token
+
+    def get_user(self, validated_token):
+        # No query per request: the session check and the user record both come from the cache.
+        return _active_user(validated_token)
 
 
 def user_for_access_token(raw: str | bytes, *, schema_name: str):
@@ -57,11 +75,4 @@ def user_for_access_token(raw: str | bytes, *, schema_name: str):
     except TokenError as exc:
         raise InvalidToken({"detail": str(exc), "code": "token_not_valid"}) from exc
     session_id = check_access_token_claims(token, schema_name=schema_name)
-    User = get_user_model()
-    try:
-        user = User.objects.get(**{api_settings.USER_ID_FIELD: token[api_settings.USER_ID_CLAIM]})
-    except (User.DoesNotExist, KeyError, ValueError):
-        raise AuthenticationFailed("User not found.", code="user_not_found") from None
-    if not user.is_active:
-        raise AuthenticationFailed("User is inactive.", code="user_inactive")
-    return user, session_id
+    return _active_user(token), session_id

@@ -6,8 +6,28 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts.user_cache import UNCACHED_FIELDS, user_cache_invalidate
 
-class UserManager(BaseUserManager):
+
+class UserQuerySet(models.QuerySet):
+    """Bulk writes of users forget the cached records of the users they touch."""
+
+    def update(self, **kwargs) -> int:
+        if set(kwargs) <= UNCACHED_FIELDS:
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        changed = super().update(**kwargs)
+        user_cache_invalidate(ids)
+        return changed
+
+    def delete(self):
+        ids = list(self.values_list("pk", flat=True))
+        deleted = super().delete()
+        user_cache_invalidate(ids)
+        return deleted
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra_fields):
@@ -55,6 +75,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        created = self._state.adding  # a new user has no cached record to forget
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if not created and not (update_fields and set(update_fields) <= UNCACHED_FIELDS):
+            user_cache_invalidate([self.pk])
+
+    def delete(self, *args, **kwargs):
+        pk = self.pk
+        deleted = super().delete(*args, **kwargs)
+        user_cache_invalidate([pk])
+        return deleted
 
     def get_full_name(self) -> str:
         return self.name or self.email

@@ -105,6 +105,39 @@ def describe(label, seconds, ok, refused, latencies):
     )
 
 
+def lock_hold_round(schema, user, product_id, *, checkouts):
+    """Sequential checkouts of one product -> (checkout ms, ms the product row stays locked).
+
+    The lock is taken by the stock reservation and released at the commit; an on-commit hook
+    registered right after the reservation is the first thing to run after the commit.
+    """
+    real_reserve = catalog_services.stock_reserve
+    held: list[float] = []
+    totals: list[float] = []
+
+    def reserve(**kwargs):
+        started = time.perf_counter()
+        movements = real_reserve(**kwargs)
+        transaction.on_commit(lambda: held.append(time.perf_counter() - started))
+        return movements
+
+    catalog_services.stock_reserve = reserve
+    try:
+        with schema_context(schema):
+            for _ in range(checkouts):
+                started = time.perf_counter()
+                services.order_checkout(
+                    customer=user,
+                    items=[{"product_id": product_id, "quantity": 1}],
+                    shipping_address=ADDRESS,
+                    payment_method="credit_card",
+                )
+                totals.append(time.perf_counter() - started)
+    finally:
+        catalog_services.stock_reserve = real_reserve
+    return statistics.median(totals) * 1000, statistics.median(held) * 1000
+
+
 def cleanup(schema, product_ids, user):
     with schema_context(schema):
         IdempotencyKey.objects.filter(customer_id=user.pk).delete()
@@ -131,6 +164,11 @@ def bench_checkout(tenant, user, args):
         )
     ids = [hot.id, scarce.id, *spread]
     try:
+        total_ms, held_ms = lock_hold_round(schema, user, hot.id, checkouts=200)
+        print(
+            f"  {'one client, 200 checkouts (medians)':<42} checkout {total_ms:6.1f} ms, "
+            f"product row locked {held_ms:6.1f} ms ({held_ms / total_ms:.0%})"
+        )
         describe(
             "one hot product (every checkout contends)",
             *checkout_round(schema, user, [hot.id], threads=args.threads, checkouts=args.checkouts),
@@ -271,10 +309,12 @@ def main() -> None:
     )
     membership_set(user=user, tenant=tenant, role="member")
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}, tenant {tenant.slug}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.skip_checkout:
         bench_checkout(tenant, user, args)
     if not args.skip_reports:
         bench_reports(tenant, user, args)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -80,9 +80,9 @@ def test_session_list_shows_my_devices_on_this_workspace_only(
     revoked.save()
 
     client = client_for(tokens)
-    client.get(SESSIONS)  # the first request resolves the host; later ones use the process memo
-    # The user, the page, and one search_path statement.
-    with django_assert_num_queries(3):
+    # Tenant lookup by host, the user (first request: not cached yet), the page (plus
+    # django-tenants' search_path statements).
+    with django_assert_num_queries(5):
         response = client.get(SESSIONS)
     assert response.status_code == 200
     rows = response.json()["results"]
@@ -94,7 +94,8 @@ def test_session_list_shows_my_devices_on_this_workspace_only(
 
     for _ in range(5):
         session_start(user=ann, tenant=tenant_a)
-    with django_assert_num_queries(3):
+    # More sessions, the same queries; host and user now come from caches: the page alone.
+    with django_assert_num_queries(2):
         assert len(client.get(SESSIONS).json()["results"]) == 9
 
 
@@ -138,17 +139,16 @@ def test_session_endpoints_need_authentication(client_a, unchanged):
 def test_authenticated_request_checks_the_session_without_a_query(
     ann, tenant_a, django_assert_num_queries
 ):
-    """The revocation check is one cached lookup: the only query is loading the user."""
+    """The revocation check and the user are cached lookups: the only query is the view's."""
     _session, tokens = session_start(user=ann, tenant=tenant_a)
     client = client_for(tokens)
     client.get(ME)
-    # The user and the view's MFA flag, plus one search_path statement (the host comes from the
-    # process memo).
-    with django_assert_num_queries(3) as captured:
+    # The view's MFA flag (plus the search_path statement); host and user come from caches.
+    with django_assert_num_queries(2) as captured:
         assert client.get(ME).status_code == 200
     tables = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET")]
-    assert len(tables) == 2
-    assert not any("accounts_session" in sql for sql in tables)
+    assert len(tables) == 1
+    assert not any("accounts_session" in sql or "accounts_user" in sql for sql in tables)
 
 
 def test_cache_miss_reads_the_session_once_then_caches_it(ann, tenant_a, django_assert_num_queries):

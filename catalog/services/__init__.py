@@ -19,13 +19,17 @@ from catalog.services.products import (
     product_delete,
     product_restore,
     product_update,
-    product_view_record,
     sku_generate,
 )
 from catalog.services.reviews import review_create, review_delete, review_update
 from catalog.services.search import search_vectors_rebuild, search_words_add, search_words_refresh
 from catalog.services.stock import stock_adjust, stock_release, stock_reserve
 from catalog.services.tags import tag_create, tag_delete, tag_update
+from catalog.services.view_counts import (
+    product_view_record,
+    product_views_flush,
+    product_views_pending,
+)
 
 __all__ = [
     "BULK_UPDATE_FIELDS",
@@ -42,6 +46,8 @@ __all__ = [
     "product_restore",
     "product_update",
     "product_view_record",
+    "product_views_flush",
+    "product_views_pending",
     "products_bulk_load",
     "review_create",
     "review_delete",

@@ -1,12 +1,11 @@
 """Writes of products: create, update (optimistic locking), soft delete and restore, bulk
-update, view counts."""
+update (view counts are in view_counts.py)."""
 
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from catalog.errors import (
@@ -173,11 +172,6 @@ def product_restore(*, product_id: int) -> Product:
     product.version += 1
     _save_guarding_sku(product, update_fields=["deleted_at", "version", "updated_at"])
     return product
-
-
-def product_view_record(*, product_id: int) -> None:
-    """Counts a view with one atomic increment (no read-modify-write)."""
-    Product.objects.filter(id=product_id).update(view_count=F("view_count") + 1)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import schema_context
 
+from catalog import services
 from catalog.models import Category, InventoryMovement, Product
 from catalog.tests.factories import CategoryFactory, ProductFactory, TagFactory
 
@@ -105,6 +106,8 @@ def test_retrieve_counts_views_and_sends_etag(api, in_a):
     api.get(f"{URL}{product.id}/")
     response = api.get(f"{URL}{product.id}/")
     assert response["ETag"] == '"1"'
+    assert services.product_views_pending() == {product.id: 2}
+    services.product_views_flush()
     product.refresh_from_db()
     assert product.view_count == 2
 

@@ -23,11 +23,12 @@ def _reservations() -> int:
 
 
 def test_checkout_reserves_stock_and_snapshots_the_items(
-    customer_api, customer, make_product, checkout_body
+    customer_api, customer, make_product, checkout_body, django_capture_on_commit_callbacks
 ):
     mug = make_product(name="Blue mug", price="12.50", stock=5, attributes={"color": "blue"})
     pen = make_product(name="Pen", price="1.99", stock=100)
-    response = customer_api.post(URL, checkout_body((mug, 2), (pen, 3)), format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = customer_api.post(URL, checkout_body((mug, 2), (pen, 3)), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "pending"
@@ -57,6 +58,28 @@ def test_checkout_reserves_stock_and_snapshots_the_items(
         (pen.id, "reservation", -3),
     ]
     assert notices() == (1, 1)  # the confirmation, by email and in the app
+
+
+def test_the_confirmation_is_sent_after_the_commit_outside_the_row_locks(
+    customer_api, make_product, checkout_body, django_capture_on_commit_callbacks, monkeypatch
+):
+    from orders.services import _common
+
+    sent = []
+    real_notify = _common.notify
+    monkeypatch.setattr(
+        _common, "notify", lambda **kw: sent.append(kw["template"]) or real_notify(**kw)
+    )
+    mug = make_product(price="12.50", stock=5)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = customer_api.post(URL, checkout_body((mug, 1)), format="json")
+        assert response.status_code == 201
+        # The order and its reservation are written; the notice waits for the commit.
+        assert (sent, notices()) == ([], (0, 0))
+    assert (sent, notices()) == ([], (0, 0))
+    for callback in callbacks:
+        callback()
+    assert (sent, notices()) == (["order_confirmation"], (1, 1))
 
 
 def test_client_prices_are_ignored(customer_api, make_product, checkout_body):

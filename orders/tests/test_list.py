@@ -131,3 +131,32 @@ def test_tenant_isolation(staff_api, customer, tenant_b, make_user, auth_client,
     # A token of tenant A is refused on tenant B's host.
     staff_api.defaults["HTTP_HOST"] = "beta.localhost"
     assert staff_api.get(URL).status_code == 401
+
+
+def test_order_representation_matches_the_generic_serializer(customer, in_a):
+    from rest_framework import serializers
+
+    from orders.serializers import OrderSerializer
+
+    now = timezone.now()
+    candidates = [
+        OrderFactory(customer=customer, items=[line(1, "a"), line(2, "b")]),
+        OrderFactory(
+            customer=customer,
+            status="shipped",
+            confirmed_at=now,
+            shipped_at=now,
+            paid_at=now,
+            total=Decimal("1234.5"),
+            discount_amount=Decimal("0.10"),
+            metadata={"k": [1, {"x": None}]},
+            tracking_number="TRK-1",
+        ),
+    ]
+    orphan = Order.objects.get(id=candidates[0].id)
+    orphan.customer_id = None  # a customer whose account is gone
+    for order in [*(Order.objects.get(id=o.id) for o in candidates), orphan]:
+        fast = OrderSerializer(order).data
+        generic = serializers.ModelSerializer.to_representation(OrderSerializer(), order)
+        assert list(fast) == list(generic)
+        assert fast == dict(generic)

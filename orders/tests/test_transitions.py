@@ -94,6 +94,21 @@ def test_every_transition_over_the_api(admin_api, order_in, current, target):
         assert _state(order) == before
 
 
+def test_the_status_notice_is_sent_after_the_commit(
+    admin_api, order_in, django_capture_on_commit_callbacks
+):
+    order = order_in(S.PENDING)
+    before = notices()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_api.post(f"{URL}{order.id}/{ROUTES[S.CONFIRMED]}/", {}, format="json")
+        assert response.status_code == 200
+        assert notices() == before
+    for callback in callbacks:
+        callback()
+    emails, in_app = before
+    assert notices() == (emails + 1, in_app + 1)
+
+
 def test_full_life_keeps_every_timestamp_and_the_history(order_in):
     order = order_in(S.REFUNDED)
     assert [h["status"] for h in order.history] == [

@@ -314,7 +314,7 @@ def test_tenant_usage_takes_the_same_queries_for_any_number_of_tenants(
 ):
     from tenants.selectors import tenants_usage
 
-    # Sizes of every schema, then tenants with member counts; each after a SET search_path.
+    # Sizes of every schema, then tenants with member counts (search_path already set).
     with django_assert_num_queries(2):
         rows = tenants_usage()
     assert {row["slug"] for row in rows} >= {"alpha", "beta"}
