@@ -120,8 +120,6 @@ def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> 
         HOST="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY=str(args.workers),
-        # One token sends every request: the per-user throttle (still checked) must not refuse.
-        THROTTLE_USER_RATE="1000000/min",
     )
     process = subprocess.Popen(server_command(kind, port, args.workers), cwd=ROOT, env=env)
     try:
