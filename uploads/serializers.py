@@ -15,7 +15,8 @@ MAX_EXPIRY_HOURS = 24 * 365
 class _DownloadLink(serializers.HyperlinkedIdentityField):
     """The file's download link: the route is reversed once per page, not once per row."""
 
-    _PLACEHOLDER = "fileidplaceholder"
+    # A UUID, so the route's uuid converter accepts it; swapped for each row's id.
+    _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
     def get_url(self, obj, view_name, request, format):
         if format is not None or obj.pk is None:
