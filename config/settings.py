@@ -389,6 +389,10 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "emails")
+# Keep each sent message's rendered text and HTML on its record, shown in the notifications
+# admin (`make run` turns it on). Off by default: bodies carry one-time links, which production
+# does not keep once sent.
+EMAIL_KEEP_BODIES = env.bool("EMAIL_KEEP_BODIES", default=False)
 # Tracking webhooks (notifications app) are authenticated with basic auth ("user:password" in
 # ANYMAIL_WEBHOOK_SECRET) and, for Mailgun, the webhook signing key.
 ANYMAIL = {

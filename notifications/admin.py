@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django_tenants.utils import get_public_schema_name
 
 from core.admin import DashboardPanel, PublicSchemaOnlyAdmin, ReadOnlyAdminMixin
@@ -29,6 +30,9 @@ class MessageEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
     fields = ["event_type", "occurred_at", "description", "event_id"]
     readonly_fields = fields
+
+
+NOT_KEPT = "Not kept (the body is kept only with EMAIL_KEEP_BODIES, as under make run)."
 
 
 class RecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -67,9 +71,30 @@ class MessageAdmin(RecordAdmin):
         "delivered_at",
         "failed_at",
         "updated_at",
+        "html_version",
+        "text_version",
     ]
     fields = readonly_fields
     actions = ["resend"]
+
+    @admin.display(description="HTML version")
+    def html_version(self, obj: Message) -> str:
+        if not obj.body_html:
+            return NOT_KEPT
+        # srcdoc gets the HTML escaped; a bare `sandbox` gives it an opaque origin with no
+        # scripts, forms or navigation of the admin, so an email cannot act on the admin.
+        return format_html(
+            '<iframe sandbox srcdoc="{}" title="HTML version" referrerpolicy="no-referrer" '
+            'style="width: 100%; min-width: 40em; height: 36em; border: 1px solid #ccc">'
+            "</iframe>",
+            obj.body_html,
+        )
+
+    @admin.display(description="Text version")
+    def text_version(self, obj: Message) -> str:
+        if not obj.body_text:
+            return NOT_KEPT
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.body_text)
 
     @admin.action(description="Send the selected messages again")
     def resend(self, request, queryset):

@@ -42,6 +42,9 @@ class Message(models.Model):
     context_redacted = models.BooleanField(default=False)
     base_url = models.CharField(max_length=300, blank=True)
     subject = models.CharField(max_length=300, blank=True)
+    # The rendered parts as sent, kept only with settings.EMAIL_KEEP_BODIES (development).
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -5,6 +5,7 @@ import smtplib
 from functools import partial
 
 from anymail.exceptions import AnymailAPIError, AnymailError
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.utils import timezone
@@ -113,6 +114,14 @@ def _email_build(message: Message) -> EmailMultiAlternatives:
     return email
 
 
+def _bodies_kept(email: EmailMultiAlternatives) -> dict:
+    """The rendered parts to keep on the record: only when settings.EMAIL_KEEP_BODIES is on."""
+    if not settings.EMAIL_KEEP_BODIES:
+        return {}
+    html = next((body for body, mimetype in email.alternatives if mimetype == "text/html"), "")
+    return {"body_text": email.body, "body_html": html}
+
+
 def _finish(message: Message, **fields) -> None:
     """Writes the message's final state; a sensitive template's context is not kept."""
     spec = registry.TEMPLATES.get(message.template)
@@ -182,6 +191,7 @@ def message_deliver(*, message_id, final_attempt: bool = False) -> Message | Non
                 error="",
                 attempts=attempts,
                 subject=subject,
+                **_bodies_kept(email),
             )
     if retry_error:
         raise DeliveryRetryable(retry_error)
