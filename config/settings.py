@@ -393,6 +393,9 @@ EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / ".data" / "emai
 # admin (`make run` turns it on). Off by default: bodies carry one-time links, which production
 # does not keep once sent.
 EMAIL_KEEP_BODIES = env.bool("EMAIL_KEEP_BODIES", default=False)
+if IS_PRODUCTION and EMAIL_KEEP_BODIES:
+    # Kept bodies hold one-time sign-in, verification and reset links: development only.
+    raise ImproperlyConfigured("EMAIL_KEEP_BODIES must be off when DJANGO_ENV=production.")
 # Tracking webhooks (notifications app) are authenticated with basic auth ("user:password" in
 # ANYMAIL_WEBHOOK_SECRET) and, for Mailgun, the webhook signing key.
 ANYMAIL = {

@@ -45,6 +45,7 @@ def test_production_passes_check_deploy(django_db_setup):
         ({}, "DJANGO_SECRET_KEY must be set"),
         ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY must be set"),
         ({"DJANGO_SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 6}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": STRONG_KEY, "EMAIL_KEEP_BODIES": "true"}, "EMAIL_KEEP_BODIES"),
     ],
 )
 def test_production_refuses_to_start_with_insecure_settings(env, message):
