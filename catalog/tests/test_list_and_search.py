@@ -176,7 +176,8 @@ class TestSearch:
         assert [r["id"] for r in typo["results"]] == [target.id]
         assert not any("similarity" in q["sql"].lower() or '"word" %' in q["sql"] for q in queries)
         # a slip at the very start, swapped letters, an extra letter
-        for typed in ("jeadphones", "wirelses", "headphonnes"):
+        # and two slips (compared one by one, not one edit away)
+        for typed in ("jeadphones", "wirelses", "headphonnes", "headfones"):
             body = api.get(f"{URL}search/", {"q": typed}).json()
             assert (body["mode"], [r["id"] for r in body["results"]]) == ("corrected", [target.id])
         # bounded: one dictionary query per corrected word, whatever the dictionary's size
