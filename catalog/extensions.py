@@ -2,8 +2,8 @@
 
 pg_trgm (typo-tolerant search) ships with PostgreSQL's contrib package, which every production
 server and the test server have, but the embedded PostgreSQL of `make run` (pgserver) does not.
-Without it the catalog still works: the trigram indexes are skipped and search does no typo
-correction.
+Without it the catalog still works: the trigram indexes are skipped and search corrects typos by
+edit distance over the same dictionary instead (catalog.selectors).
 """
 
 from django.db import connection

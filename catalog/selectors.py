@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
 from catalog.extensions import trigram_available
@@ -73,26 +74,125 @@ def _corrected(text: str, known: set[str]) -> str | None:
     """The query with each unknown word replaced by the most similar known one, or None.
 
     Known words are the words of product names (SearchWord), so this is a lookup in a small
-    table with a trigram index, not a similarity scan over every product.
+    table, not a similarity scan over every product: with pg_trgm its trigram index, without
+    it (the embedded PostgreSQL of `make run`) a bounded edit-distance comparison.
     """
-    if not trigram_available():
-        return None
+    closest = _closest_by_trigram if trigram_available() else _closest_by_edit_distance
     words = _WORD.findall(text.lower())[:8]
     corrected, changed = [], False
     for word in words:
         if word in known or len(word) < 3 or word.isdigit():
             corrected.append(word)
             continue
-        best = (
-            SearchWord.objects.filter(TrigramSimilar(F("word"), word))
-            .annotate(score=TrigramSimilarity("word", word))
-            .order_by("-score", "word")
-            .values_list("word", flat=True)
-            .first()
-        )
+        best = closest(word)
         corrected.append(best or word)
         changed = changed or best is not None
     return " ".join(corrected) if changed else None
+
+
+def _closest_by_trigram(word: str) -> str | None:
+    return (
+        SearchWord.objects.filter(TrigramSimilar(F("word"), word))
+        .annotate(score=TrigramSimilarity("word", word))
+        .order_by("-score", "word")
+        .values_list("word", flat=True)
+        .first()
+    )
+
+
+# Without pg_trgm at most this many dictionary words are compared (in Python) per typed word,
+# which bounds the work whatever the dictionary's size.
+EDIT_CANDIDATES = 5000
+# Longer words skip the one-edit lookup: its list of variants grows with the length.
+ONE_EDIT_MAX_LENGTH = 30
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _max_edits(word: str) -> int:
+    return 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
+
+
+def _closest_by_edit_distance(word: str) -> str | None:
+    """The dictionary word fewest edits away (typing slips: a letter wrong, missing, extra or
+    two swapped), within _max_edits; ties go to the longest common start, then the alphabet.
+
+    Most typos are one slip, so the words one edit away are looked up first, in the unique
+    index (a few hundred keys). Only when none is in the dictionary are candidates compared
+    one by one: words of about the same length having the typed word's first or second letter
+    in one of their first two places, so one slip at the very start still finds its word
+    while most of the dictionary is never read.
+    """
+    if len(word) <= ONE_EDIT_MAX_LENGTH:
+        # A join, not `word IN (...)`: where pg_trgm exists the planner may answer a long IN
+        # list from the trigram index, seconds where this takes a millisecond.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.word FROM unnest(%s::text[]) AS v(word) "
+                "JOIN catalog_searchword s ON s.word = v.word",
+                [sorted(_one_edit_away(word))],
+            )
+            near = [row[0] for row in cursor.fetchall()]
+        if near:
+            return min(near, key=lambda candidate: (-_common_start(word, candidate), candidate))
+    bound = _max_edits(word)
+    heads = sorted({word[0], word[1]})
+    candidates = (
+        SearchWord.objects.annotate(
+            length=Length("word"), first=Substr("word", 1, 1), second=Substr("word", 2, 1)
+        )
+        .filter(length__range=(len(word) - bound, len(word) + bound))
+        .filter(Q(first__in=heads) | Q(second__in=heads))
+        .values_list("word", flat=True)[:EDIT_CANDIDATES]
+    )
+    best, best_key = None, None
+    for candidate in candidates:
+        distance = _edit_distance(word, candidate, bound)
+        if distance > bound:
+            continue
+        key = (distance, -_common_start(word, candidate), candidate)
+        if best_key is None or key < best_key:
+            best, best_key = candidate, key
+    return best
+
+
+def _one_edit_away(word: str) -> set[str]:
+    letters = set(_LETTERS) | set(word)
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {a + b[1:] for a, b in splits if b}
+    variants |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    variants |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    variants |= {a + c + b for a, b in splits for c in letters}
+    variants.discard(word)
+    return variants
+
+
+def _common_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance counting a swap of neighbours as one edit (optimal string
+    alignment); anything above `bound` is reported as bound + 1, as soon as it is certain.
+    """
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    before, previous = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cost = x != y
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > bound:
+            return bound + 1
+        before, previous = previous, current
+    return min(previous[-1], bound + 1)
 
 
 # Ranking reads every match's row. A query matching more rows than this (one word found in
@@ -138,8 +238,9 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     """Ranked full-text search over name, SKU and description (the stored, GIN-indexed vector).
 
     When the words find nothing, each unknown word is corrected to the most similar word of
-    the product names (pg_trgm similarity over the SearchWord dictionary) and the corrected
-    query is searched the same way ("hedphones" finds "headphones").
+    the product names (pg_trgm similarity over the SearchWord dictionary, or the fewest edits
+    where the server lacks pg_trgm) and the corrected query is searched the same way
+    ("hedphones" finds "headphones").
     A whole SKU is looked up exactly first (mode "sku").
     Returns {"products", "mode": "sku" | "fulltext" | "corrected", "query": the words searched,
     "partial": True when more than SEARCH_WINDOW products matched (see above)}.

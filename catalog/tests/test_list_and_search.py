@@ -156,16 +156,54 @@ class TestSearch:
         body = api.get(f"{URL}search/", {"q": "qqqzzz"}).json()
         assert (body["mode"], body["results"]) == ("fulltext", [])
 
-    def test_without_pg_trgm_search_works_without_typo_correction(self, api, in_a, monkeypatch):
+    def test_without_pg_trgm_typos_are_corrected_by_edit_distance(
+        self, api, in_a, monkeypatch, django_assert_num_queries
+    ):
+        from django.db import connections
+        from django.test.utils import CaptureQueriesContext
+
         from catalog import extensions, selectors
 
         target = ProductFactory(name="Wireless headphones")
+        ProductFactory(name="Walnut bookshelf")
         monkeypatch.setattr(selectors, "trigram_available", lambda: False)
         exact = api.get(f"{URL}search/", {"q": "wireless headphones"}).json()
         assert [r["id"] for r in exact["results"]] == [target.id]
-        typo = api.get(f"{URL}search/", {"q": "wireles hedphones"}).json()
-        assert (typo["mode"], typo["results"]) == ("fulltext", [])
+        with CaptureQueriesContext(connections["default"]) as queries:
+            typo = api.get(f"{URL}search/", {"q": "wireles hedphones"}).json()
+        assert typo["mode"] == "corrected"
+        assert typo["query"] == "wireless headphones"
+        assert [r["id"] for r in typo["results"]] == [target.id]
+        assert not any("similarity" in q["sql"].lower() or '"word" %' in q["sql"] for q in queries)
+        # a slip at the very start, swapped letters, an extra letter
+        # and two slips (compared one by one, not one edit away)
+        for typed in ("jeadphones", "wirelses", "headphonnes", "headfones"):
+            body = api.get(f"{URL}search/", {"q": typed}).json()
+            assert (body["mode"], [r["id"] for r in body["results"]]) == ("corrected", [target.id])
+        # bounded: one dictionary query per corrected word, whatever the dictionary's size
+        with django_assert_num_queries(8):  # search_path, words, search, 2 corrections, search
+            api.get(f"{URL}search/", {"q": "wireles hedphones"})
+        body = api.get(f"{URL}search/", {"q": "qqqzzz"}).json()
+        assert (body["mode"], body["query"], body["results"]) == ("fulltext", "qqqzzz", [])
         assert extensions.trigram_available() is True  # the test server has pg_trgm
+
+    @pytest.mark.parametrize("trigram", [True, False])
+    def test_typo_dictionary_is_per_tenant(
+        self, api, auth_client, make_user, tenant_b, in_a, monkeypatch, trigram
+    ):
+        from catalog import selectors
+
+        if not trigram:
+            monkeypatch.setattr(selectors, "trigram_available", lambda: False)
+        ProductFactory(name="Wireless headphones")
+        api_b = auth_client(make_user(tenant=tenant_b, role="manager"), tenant_b)
+        body = api_b.get(f"{URL}search/", {"q": "hedphones"}).json()
+        assert (body["mode"], body["query"], body["results"]) == ("fulltext", "hedphones", [])
+        with schema_context(tenant_b.schema_name):
+            from catalog.models import SearchWord
+
+            assert not SearchWord.objects.filter(word="headphones").exists()
+        assert api.get(f"{URL}search/", {"q": "hedphones"}).json()["mode"] == "corrected"
 
     def test_search_respects_filters_and_soft_delete(self, api, in_a):
         live = ProductFactory(name="Lamp", status="active")
@@ -247,6 +285,25 @@ def test_product_representation_matches_the_generic_serializer(in_a):
             ProductSerializer(context=context), candidate
         )
         assert fast == dict(generic)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("headphones", "headphones", 0),
+        ("hedphones", "headphones", 1),  # missing
+        ("headphonnes", "headphones", 1),  # extra
+        ("haedphones", "headphones", 1),  # swapped neighbours
+        ("jeadphones", "headphones", 1),  # wrong
+        ("hdaephones", "headphones", 2),
+        ("qqqzzz", "kettle", 3),  # above the bound: bound + 1
+        ("tent", "tentacles", 3),  # lengths too far apart
+    ],
+)
+def test_edit_distance(a, b, distance):
+    from catalog.selectors import _edit_distance
+
+    assert _edit_distance(a, b, 2) == distance
 
 
 def test_trigram_extension_lives_in_public_and_works_in_both_tenants(tenant_a, tenant_b):
