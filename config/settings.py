@@ -160,6 +160,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# MongoDB holds a document per order (filled through the orders outbox) for the statistics and
+# reports; one database per workspace, named MONGODB_DB_PREFIX + the schema name. PostgreSQL
+# stays the source of truth: with MongoDB down, changes commit and wait in the outbox.
+MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:27017")
+MONGODB_DB_PREFIX = env.str("MONGODB_DB_PREFIX", default="platform_")
+MONGODB_POOL_MAX = env.int("MONGODB_POOL_MAX", default=10)
+# How long a call waits for a reachable server before giving up (the API then answers from
+# PostgreSQL and the outbox keeps the change).
+MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1500)
+# After a failed call, publishing right after commit is skipped for this long (the sweep retries).
+MONGODB_RETRY_SECONDS = env.float("MONGODB_RETRY_SECONDS", default=10.0)
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -585,6 +597,11 @@ ORDERS_FREE_SHIPPING_FROM = env.str("ORDERS_FREE_SHIPPING_FROM", default="")
 ORDERS_DISCOUNT_CODES = env.str("ORDERS_DISCOUNT_CODES", default="")
 # Idempotency keys of checkout are kept this long.
 ORDERS_IDEMPOTENCY_KEY_HOURS = env.int("ORDERS_IDEMPOTENCY_KEY_HOURS", default=24)
+# Outbox rows the relay publishes to MongoDB per batch (right after commit and in the sweep).
+ORDERS_OUTBOX_BATCH = env.int("ORDERS_OUTBOX_BATCH", default=500)
+# Reads served from the order documents in MongoDB (stats, sales reports, the staff list); off:
+# from PostgreSQL. Either way, a MongoDB that does not answer falls back to PostgreSQL.
+ORDERS_READ_DOCUMENTS = env.bool("ORDERS_READ_DOCUMENTS", default=True)
 # --- Chat and presence (websockets) --------------------------------------------------------
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
 CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=32 * 1024)
