@@ -10,6 +10,7 @@ from core.errors import DomainError
 from orders.errors import InvalidOrderData, InvalidTransition, OrderNotFound
 from orders.models import Order
 from orders.services._common import customer_notify, history_entry, lock_order
+from orders.services.outbox import record_order_change
 
 S = Order.Status
 
@@ -86,6 +87,7 @@ def order_transition(
         extra["tracking_number"] = tracking_number
     order.history = [*order.history, history_entry(status, previous, actor, note, **extra)]
     order.save()
+    record_order_change(order=order)
     customer_notify(order=order, template="order_status_changed")
     return order
 
