@@ -15,6 +15,7 @@ from orders.services.checkout import (
     order_checkout,
     request_fingerprint,
 )
+from orders.services.documents_sync import documents_sync
 from orders.services.housekeeping import idempotency_keys_purge, order_expire, orders_expire_due
 from orders.services.outbox import (
     outbox_drain,
@@ -41,6 +42,7 @@ __all__ = [
     "TRANSITIONS",
     "UNPAID",
     "allowed_transitions",
+    "documents_sync",
     "idempotency_keys_purge",
     "order_checkout",
     "order_expire",

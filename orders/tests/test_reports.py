@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from orders import services
 from orders.tests.factories import OrderFactory, line
 
 URL = "/api/v1/orders/reports/"
@@ -19,7 +20,7 @@ def _at(day: int, hour: int = 12) -> datetime:
 
 
 @pytest.fixture
-def orders(customer, other_customer, in_a):
+def orders(customer, other_customer, in_a, documents):
     OrderFactory(customer=customer, created_at=_at(1), items=[line(1, "Mug", 2, "5.00")])
     OrderFactory(
         customer=other_customer,
@@ -37,6 +38,8 @@ def orders(customer, other_customer, in_a):
     )
     # Outside the period.
     OrderFactory(customer=customer, created_at=_at(20), items=[line(1, "Mug", 1, "5.00")])
+    # The reports read the order documents: write them as orders_documents_sync does.
+    services.documents_sync()
 
 
 PERIOD = {"date_from": "2026-03-01", "date_to": "2026-03-05"}
@@ -93,9 +96,10 @@ def test_stats(staff_api, orders):
     assert "totals,revenue,,175.00" in lines
 
 
-def test_default_period_is_the_last_30_days(staff_api, customer, in_a):
+def test_default_period_is_the_last_30_days(staff_api, customer, in_a, documents):
     OrderFactory(customer=customer, items=[line(5, "Fresh", 1, "1.00")])
     OrderFactory(customer=customer, created_at=timezone.now() - timedelta(days=40))
+    services.documents_sync()
     stats = staff_api.get(f"{URL}stats/").json()
     assert stats["totals"]["orders"] == 1
 
