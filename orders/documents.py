@@ -8,6 +8,7 @@ so a late or repeated delivery is harmless.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,8 @@ from pymongo.errors import BulkWriteError
 
 from core import mongo
 from orders.models import Order
+
+logger = logging.getLogger(__name__)
 
 COLLECTION = "orders"
 DUPLICATE_KEY = 11000
@@ -152,3 +155,28 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+# --- workspace lifecycle (registered with tenants.hooks by OrdersConfig.ready) ---------------
+
+
+def workspace_provision(schema_name: str) -> None:
+    """Creates the workspace's database with its indexes. With MongoDB down the workspace is
+    still created: the first published document creates them."""
+    try:
+        indexes_ensure(schema_name)
+    except mongo.MongoError as exc:
+        logger.warning("order documents of %s not provisioned: %s", schema_name, type(exc).__name__)
+
+
+def workspace_drop(schema_name: str) -> None:
+    """Drops the purged workspace's database (logged, not raised: the schema is already gone)."""
+    try:
+        database_drop(schema_name)
+    except mongo.MongoError as exc:
+        logger.error("order documents of %s not dropped: %s", schema_name, type(exc).__name__)
+
+
+def workspace_export(schema_name: str) -> Iterator[dict[str, Any]]:
+    for doc in documents_export(schema_name):
+        yield {"model": "orders.document", "document": plain(doc)}
