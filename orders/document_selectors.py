@@ -252,3 +252,51 @@ def documents_drift(*, chunk: int = 5000) -> dict[str, Any]:
         "outbox": OrderOutbox.objects.count(),
         "drift": missing + stale + orphans,
     }
+
+
+def staff_orders_page(
+    *, filters: dict[str, Any], after: tuple[datetime, int] | None, size: int
+) -> tuple[list[int], tuple[datetime, int] | None]:
+    """One page of the staff order list from the documents: (order ids, newest first; the
+    position after the page, or None on the last page).
+
+    `filters` are the cleaned values of orders.filters.OrderFilter, search excepted (the
+    embedded server has no text index: searches stay on PostgreSQL). Keyset over
+    (created_at, _id) descending, the "created" index.
+    """
+    clauses: list[dict[str, Any]] = []
+    if filters.get("status"):
+        clauses.append({"status": {"$in": list(filters["status"])}})
+    if filters.get("payment_status"):
+        clauses.append({"payment_status": {"$in": list(filters["payment_status"])}})
+    if filters.get("payment_method"):
+        clauses.append({"payment_method": filters["payment_method"]})
+    if filters.get("customer"):
+        clauses.append({"customer_id": str(filters["customer"])})
+    if filters.get("created_after"):
+        clauses.append({"created_at": {"$gte": filters["created_after"]}})
+    if filters.get("created_before"):
+        clauses.append({"created_at": {"$lt": filters["created_before"]}})
+    if filters.get("min_total") is not None:
+        clauses.append({"total": {"$gte": documents.as_decimal128(filters["min_total"])}})
+    if filters.get("max_total") is not None:
+        clauses.append({"total": {"$lte": documents.as_decimal128(filters["max_total"])}})
+    if filters.get("product") is not None:
+        clauses.append({"items.product_id": int(filters["product"])})
+    if after is not None:
+        at, last_id = after
+        clauses.append(
+            {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": last_id}}]}
+        )
+    query = {"$and": clauses} if clauses else {}
+    found = list(
+        documents.collection().find(
+            query,
+            {"_id": 1, "created_at": 1},
+            sort=[("created_at", -1), ("_id", -1)],
+            limit=size + 1,
+        )
+    )
+    page = found[:size]
+    following = (page[-1]["created_at"], page[-1]["_id"]) if len(found) > size else None
+    return [doc["_id"] for doc in page], following

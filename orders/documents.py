@@ -84,7 +84,7 @@ def database_drop(schema_name: str) -> None:
     _indexed.discard(coll.database.name)
 
 
-def _decimal(value: Any) -> Decimal128:
+def as_decimal128(value: Any) -> Decimal128:
     return Decimal128(Decimal(str(value)).quantize(Decimal("0.01")))
 
 
@@ -95,7 +95,7 @@ def order_document(order: Order) -> dict[str, Any]:
         doc[field] = getattr(order, field)
     doc["customer_id"] = str(order.customer_id) if order.customer_id else None
     for field in MONEY_FIELDS:
-        doc[field] = _decimal(getattr(order, field))
+        doc[field] = as_decimal128(getattr(order, field))
     for field in TIME_FIELDS:
         doc[field] = getattr(order, field)
     doc["item_count"] = order.item_count
@@ -104,8 +104,8 @@ def order_document(order: Order) -> dict[str, Any]:
             **line,
             "product_id": int(line["product_id"]),
             "quantity": int(line["quantity"]),
-            "unit_price": _decimal(line["unit_price"]),
-            "subtotal": _decimal(line["subtotal"]),
+            "unit_price": as_decimal128(line["unit_price"]),
+            "subtotal": as_decimal128(line["subtotal"]),
         }
         for line in order.items
     ]
@@ -149,7 +149,7 @@ def documents_export(schema_name: str) -> Iterator[dict[str, Any]]:
 def plain(value: Any) -> Any:
     """A document value as JSON-friendly Python (Decimal128 -> Decimal, nested too)."""
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return value.toas_decimal128()
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
