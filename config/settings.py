@@ -169,6 +169,8 @@ MONGODB_POOL_MAX = env.int("MONGODB_POOL_MAX", default=10)
 # How long a call waits for a reachable server before giving up (the API then answers from
 # PostgreSQL and the outbox keeps the change).
 MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1500)
+# How long one call may wait for its answer (an aggregation over many documents takes a while).
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=60_000)
 # After a failed call, publishing right after commit is skipped for this long (the sweep retries).
 MONGODB_RETRY_SECONDS = env.float("MONGODB_RETRY_SECONDS", default=10.0)
 

@@ -39,7 +39,7 @@ def client() -> MongoClient:
                     maxPoolSize=settings.MONGODB_POOL_MAX,
                     serverSelectionTimeoutMS=timeout,
                     connectTimeoutMS=timeout,
-                    socketTimeoutMS=max(timeout * 10, 10_000),
+                    socketTimeoutMS=settings.MONGODB_SOCKET_TIMEOUT_MS,
                     tz_aware=True,
                     connect=False,
                 )

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 COLLECTION = "orders"
 DUPLICATE_KEY = 11000
+WRITE_CHUNK = 500
 INDEXES = [
     IndexModel([("number", ASCENDING)], name="number", unique=True),
     IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="created"),
@@ -130,15 +131,20 @@ def documents_write(documents: Iterable[dict[str, Any]], schema_name: str | None
     if not ops:
         return 0
     indexes_ensure(schema_name)
-    try:
-        result = collection(schema_name).bulk_write(ops, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != DUPLICATE_KEY for error in errors):
-            raise
-        details = exc.details
-        return details.get("nModified", 0) + details.get("nUpserted", 0)
-    return result.modified_count + result.upserted_count
+    coll = collection(schema_name)
+    written = 0
+    # Bounded requests: each one is answered well within the socket timeout.
+    for first in range(0, len(ops), WRITE_CHUNK):
+        try:
+            result = coll.bulk_write(ops[first : first + WRITE_CHUNK], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            written += exc.details.get("nModified", 0) + exc.details.get("nUpserted", 0)
+        else:
+            written += result.modified_count + result.upserted_count
+    return written
 
 
 def documents_export(schema_name: str) -> Iterator[dict[str, Any]]:
@@ -149,7 +155,7 @@ def documents_export(schema_name: str) -> Iterator[dict[str, Any]]:
 def plain(value: Any) -> Any:
     """A document value as JSON-friendly Python (Decimal128 -> Decimal, nested too)."""
     if isinstance(value, Decimal128):
-        return value.toas_decimal128()
+        return value.to_decimal()
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
