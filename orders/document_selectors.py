@@ -194,7 +194,7 @@ def documents_drift(*, chunk: int = 5000) -> dict[str, Any]:
     """Compares the current workspace's orders in PostgreSQL with their documents.
 
     Walks both sides by id (merge join, `chunk` rows at a time) and returns the counts, the sums
-    of versions and totals on each side, how many documents are missing, stale (a lower version
+    of versions and totals on each side, how many documents are missing, stale (another version
     than the order) or orphaned (no such order), the outbox rows waiting, and `drift`: the
     number of orders whose document is not what PostgreSQL has (0 when in step).
     """
