@@ -1,12 +1,13 @@
 """Reads of the catalog: product lists and search, categories, the ledger, sales analytics."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
@@ -272,40 +273,28 @@ def movements_for_product(*, product_id: int) -> QuerySet[InventoryMovement]:
     return InventoryMovement.objects.filter(product_id=product_id)
 
 
-def top_products(*, period: str, by: str = "revenue", limit: int = 10) -> list[dict]:
-    """Best sellers over the last day/week/month/year, by units sold or revenue.
+SalesSource = Callable[..., list[dict]]
+_sales_source: SalesSource | None = None
 
-    Sales are the ledger's reservations net of releases (cancellations), valued at the unit
-    price recorded on each ledger line.
+
+def register_sales_source(source: SalesSource) -> None:
+    """The app that records sales (orders) gives the catalog its figures (from its ready()).
+
+    source(since=datetime, by="revenue" | "units", limit=int) returns rows of {"product_id",
+    "name", "sku", "units_sold", "revenue"}, best first. The catalog's stock ledger cannot tell
+    a sale from a refunded one (a refund moves no stock), so best sellers are read from the
+    same figures as the sales reports and the two always agree.
     """
-    since = timezone.now() - ANALYTICS_PERIODS[period]
-    units = Sum(-F("quantity"))
-    revenue = Sum(
-        ExpressionWrapper(
-            -F("quantity") * F("unit_price"),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
-    )
-    rows = (
-        InventoryMovement.objects.filter(
-            created_at__gte=since,
-            reason__in=[InventoryMovement.Reason.RESERVATION, InventoryMovement.Reason.RELEASE],
-        )
-        .values("product_id", "product__name", "product__sku")
-        .annotate(units_sold=units, revenue=revenue)
-        .filter(units_sold__gt=0)
-        .order_by("-units_sold" if by == "units" else "-revenue", "product_id")[:limit]
-    )
-    return [
-        {
-            "product_id": row["product_id"],
-            "name": row["product__name"],
-            "sku": row["product__sku"],
-            "units_sold": row["units_sold"],
-            "revenue": row["revenue"],
-        }
-        for row in rows
-    ]
+    global _sales_source
+    _sales_source = source
+
+
+def top_products(*, period: str, by: str = "revenue", limit: int = 10) -> list[dict]:
+    """Best sellers over the last day/week/month/year, by units sold or revenue: the registered
+    sales source's figures (nothing when no app records sales)."""
+    if _sales_source is None:
+        return []
+    return _sales_source(since=timezone.now() - ANALYTICS_PERIODS[period], by=by, limit=limit)
 
 
 def category_list() -> QuerySet[Category]:

@@ -191,3 +191,27 @@ def order_stats(
         "revenue_by_month": by_month,
         "top_products": top_products,
     }
+
+
+def product_sales(*, since: datetime, by: str = "revenue", limit: int = 10) -> list[dict[str, Any]]:
+    """Best sellers since `since`, by units or revenue: the catalog's top products.
+
+    The same definition as the sales reports (orders in SALES_STATUSES, line quantities and
+    subtotals), so a refunded or cancelled order counts in neither.
+    """
+    return _fetch(
+        """
+        SELECT (line->>'product_id')::bigint AS product_id,
+               max(line->>'name') AS name,
+               max(line->>'sku') AS sku,
+               sum((line->>'quantity')::int) AS units_sold,
+               sum((line->>'subtotal')::numeric) AS revenue
+        FROM orders_order o CROSS JOIN LATERAL jsonb_array_elements(o.items) AS line
+        WHERE o.created_at >= %s AND o.status = ANY(%s)
+        GROUP BY 1
+        ORDER BY CASE WHEN %s THEN sum((line->>'quantity')::int) END DESC,
+                 revenue DESC, units_sold DESC, 1
+        LIMIT %s
+        """,
+        [since, list(SALES_STATUSES), by == "units", limit],
+    )

@@ -61,7 +61,8 @@ def order_transition(
     """Moves an order along the state machine (TRANSITIONS), under the order's row lock.
 
     Sets the status's timestamp and appends to the history. Cancelling releases the reserved
-    stock through the catalog's ledger (reference = the order number) and stores `reason`.
+    stock through the catalog's ledger (reference = the order number) and stores `reason`;
+    refunding lowers the products' purchase counts (it is no longer a sale).
     Shipping may record a tracking number. A transition not allowed from the current status
     raises InvalidTransition (409) carrying the current status and the allowed ones.
     """
@@ -82,6 +83,11 @@ def order_transition(
         order.cancel_reason = reason[:255]
         extra["reason"] = reason
         _release_stock(order, actor, note=f"Order cancelled: {reason}" if reason else "")
+    if status == S.REFUNDED:
+        # No longer a sale: the purchase counts follow (the stock moves only if goods return).
+        catalog_services.sale_reverse(
+            items=[(line["product_id"], line["quantity"]) for line in order.items]
+        )
     if status == S.SHIPPED and tracking_number:
         order.tracking_number = tracking_number
         extra["tracking_number"] = tracking_number
