@@ -131,18 +131,28 @@ def invoice_sync(*, stripe_id: str) -> Invoice:
     return invoice_apply(data=data)
 
 
-def invoice_retry(*, invoice: Invoice) -> Invoice:
-    """One of the platform's scheduled retries: Stripe charges the default card again."""
-    number = invoice.retries + 1
+def _pay(invoice: Invoice, key: str) -> Invoice:
     try:
         data = gateway.call(
             gateway.client().invoices.pay,
             invoice.stripe_id,
-            options={"idempotency_key": f"{_schema()}:invoice:{invoice.stripe_id}:retry:{number}"},
+            options={"idempotency_key": f"{_schema()}:invoice:{invoice.stripe_id}:{key}"},
         )
-        result = invoice_apply(data=gateway.as_dict(data))
+        return invoice_apply(data=gateway.as_dict(data))
     except PaymentDeclined:
-        result = invoice_sync(stripe_id=invoice.stripe_id)
+        return invoice_sync(stripe_id=invoice.stripe_id)
+
+
+def invoices_retry_with_method(*, payment_method: str) -> list[Invoice]:
+    """A new default card is tried at once on the unpaid invoices (outside the schedule)."""
+    unpaid = Invoice.objects.filter(status=Invoice.Status.OPEN, first_failed_at__isnull=False)
+    return [_pay(invoice, f"card:{payment_method}") for invoice in list(unpaid[:10])]
+
+
+def invoice_retry(*, invoice: Invoice) -> Invoice:
+    """One of the platform's scheduled retries: Stripe charges the default card again."""
+    number = invoice.retries + 1
+    result = _pay(invoice, f"retry:{number}")
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=result.pk)
         locked.retries = max(locked.retries, number)

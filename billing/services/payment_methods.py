@@ -9,6 +9,7 @@ from billing.errors import PaymentMethodNotFound
 from billing.models import Customer, PaymentMethod
 from billing.services._common import _schema
 from billing.services.customers import customer_for_tenant
+from billing.services.invoices import invoices_retry_with_method
 
 DEFAULT_PURPOSE = "default_payment_method"
 
@@ -116,7 +117,8 @@ def _tenant_method(stripe_id: str) -> PaymentMethod:
 
 
 def payment_method_set_default(*, stripe_id: str, key: str = "") -> PaymentMethod:
-    """Makes one of the workspace's cards the default for its subscription invoices."""
+    """Makes one of the workspace's cards the default for its subscription invoices; unpaid
+    invoices are tried on it right away."""
     method = _tenant_method(stripe_id)
     options = {"idempotency_key": f"{_schema()}:default-pm:{key}"} if key else {}
     data = gateway.call(
@@ -126,6 +128,7 @@ def payment_method_set_default(*, stripe_id: str, key: str = "") -> PaymentMetho
         options=options or None,
     )
     customer_default_apply(data=gateway.as_dict(data))
+    invoices_retry_with_method(payment_method=stripe_id)
     method.refresh_from_db()
     return method
 
