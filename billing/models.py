@@ -241,7 +241,7 @@ class Invoice(models.Model):
     amount_paid = models.BigIntegerField(default=0)
     amount_remaining = models.BigIntegerField(default=0)
     attempt_count = models.PositiveIntegerField(default=0)
-    hosted_invoice_url = models.URLField(max_length=500, blank=True)
+    hosted_invoice_url = models.CharField(max_length=500, blank=True)
     period_start = models.DateTimeField(null=True, blank=True)
     period_end = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('amount_paid', models.BigIntegerField(default=0)),
                 ('amount_remaining', models.BigIntegerField(default=0)),
                 ('attempt_count', models.PositiveIntegerField(default=0)),
-                ('hosted_invoice_url', models.URLField(blank=True, max_length=500)),
+                ('hosted_invoice_url', models.CharField(blank=True, max_length=500)),
                 ('period_start', models.DateTimeField(blank=True, null=True)),
                 ('period_end', models.DateTimeField(blank=True, null=True)),
                 ('paid_at', models.DateTimeField(blank=True, null=True)),

@@ -422,3 +422,35 @@ def test_a_suspension_by_staff_is_not_lifted_by_a_payment(
     tenant_a.refresh_from_db()
     assert not tenant_a.is_active and tenant_a.suspension_reason == "Terms of service"
     assert timezone.now() > invoice.first_failed_at
+
+
+# --- the admin -------------------------------------------------------------------------------
+def test_the_admin_shows_the_workspace_billing(
+    failing_subscription, stripe_api, paid, make_user, admin_login
+):
+    from django.test import Client
+
+    dispute = stripe_api.dispute_create(paid.stripe_id)
+    feed(stripe_api.events_of("charge.dispute.created"))
+    root = make_user(email="root@alpha.test", is_staff=True, is_superuser=True)
+    client = Client(HTTP_HOST="alpha.localhost")
+    admin_login(client, root)
+    sub = Subscription.objects.get()
+    pages = {
+        "/admin/billing/subscription/": sub.stripe_id,
+        f"/admin/billing/subscription/{sub.pk}/change/": failing_subscription.stripe_id,
+        "/admin/billing/invoice/": failing_subscription.stripe_id,
+        f"/admin/billing/invoice/{failing_subscription.pk}/change/": "open",
+        "/admin/billing/paymentmethod/": "0341",
+        "/admin/billing/customer/": Customer.objects.get(kind="tenant").stripe_id,
+        "/admin/billing/dispute/": dispute["id"],
+        f"/admin/billing/payment/{paid.pk}/change/": dispute["id"],
+        "/admin/": "Disputes needing a response",
+    }
+    for url, text in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert text in response.content.decode(), url
+    # Mirrors of Stripe: nothing is added or edited by hand.
+    assert client.get("/admin/billing/invoice/add/").status_code == 403
+    assert client.get("/admin/billing/dispute/add/").status_code == 403
