@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.errors import GatewayRejected
 from billing.models import Payment
 from billing.permissions import PaymentPermission
 from billing.serializers import (
@@ -77,6 +78,8 @@ def stripe_webhook(request):
     if here == get_public_schema_name():
         try:
             named = services.event_tenant_resolve(event)
+        except GatewayRejected:  # what it refers to is not on this account: not ours
+            named = None
         except DomainError:  # Stripe unreachable: answering 5xx makes Stripe deliver it again
             return error_response("payment_gateway_unavailable", "Try again later.", 503)
         if not named or not selectors.is_workspace_schema(named):

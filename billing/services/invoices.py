@@ -14,6 +14,7 @@ from billing.errors import EventNotReady, PaymentDeclined
 from billing.models import Customer, Invoice, Subscription
 from billing.services._common import _schema, _ts
 from billing.services.payments import from_minor
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,13 @@ def _pay(invoice: Invoice, key: str) -> Invoice:
 def invoices_retry_with_method(*, payment_method: str) -> list[Invoice]:
     """A new default card is tried at once on the unpaid invoices (outside the schedule)."""
     unpaid = Invoice.objects.filter(status=Invoice.Status.OPEN, first_failed_at__isnull=False)
-    return [_pay(invoice, f"card:{payment_method}") for invoice in list(unpaid[:10])]
+    tried = []
+    for invoice in list(unpaid[:10]):
+        try:
+            tried.append(_pay(invoice, f"card:{payment_method}"))
+        except DomainError as exc:  # e.g. voided on Stripe meanwhile: the schedule goes on
+            logger.info("Invoice %s not retried: %s", invoice.stripe_id, exc.code)
+    return tried
 
 
 def invoice_retry(*, invoice: Invoice) -> Invoice:

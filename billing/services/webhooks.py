@@ -59,12 +59,12 @@ def event_tenant_resolve(event: dict) -> str | None:
     ]
     if obj.get("object") == "customer":
         lookups.insert(0, ("customer", obj.get("id")))
-    client = gateway.client()
     for kind, ref in lookups:
         if isinstance(ref, dict):
             ref = ref.get("id")
         if not ref:
             continue
+        client = gateway.client()
         service = client.customers if kind == "customer" else client.payment_intents
         found = gateway.as_dict(gateway.call(service.retrieve, ref))
         tenant = (found.get("metadata") or {}).get("tenant")

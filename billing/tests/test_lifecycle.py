@@ -454,3 +454,16 @@ def test_the_admin_shows_the_workspace_billing(
     # Mirrors of Stripe: nothing is added or edited by hand.
     assert client.get("/admin/billing/invoice/add/").status_code == 403
     assert client.get("/admin/billing/dispute/add/").status_code == 403
+
+
+def test_the_public_endpoint_skips_events_whose_customer_is_not_the_platform(
+    stripe_api, public_client, deliver, tenant_a
+):
+    foreign = stripe_api.customer_create({"metadata": {}})
+    method = stripe_api.card_on_file(foreign["id"])
+    [attached] = stripe_api.events_of("payment_method.attached", method["id"])
+    assert deliver(public_client, attached).json() == {"received": True, "stored": False}
+    gone = stripe_api.event("payment_method.attached", "pm_gone", customer="cus_gone")
+    assert deliver(public_client, gone).json() == {"received": True, "stored": False}
+    with schema_context("alpha"):
+        assert not WebhookEvent.objects.exists()
