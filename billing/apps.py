@@ -21,7 +21,7 @@ class BillingConfig(AppConfig):
                 "attempt": 1,
                 "next_retry": "2026-12-03",
                 "grace_ends": "2026-12-09",
-                "action": "downgrade",
+                "consequence": "moved to the free plan",
                 "pay_url": "https://invoice.stripe.com/i/acct_x/test_x",
             },
         )

@@ -71,7 +71,11 @@ def _notify_owner(invoice: Invoice) -> None:
             "attempt": invoice.attempt_count,
             "next_retry": invoice.next_retry_at.date().isoformat() if invoice.next_retry_at else "",
             "grace_ends": grace_ends.date().isoformat(),
-            "action": settings.BILLING_DUNNING_ACTION,
+            "consequence": (
+                "suspended"
+                if settings.BILLING_DUNNING_ACTION == "suspend"
+                else "moved to the free plan"
+            ),
             "pay_url": invoice.hosted_invoice_url,
         },
     )
