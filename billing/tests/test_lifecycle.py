@@ -476,3 +476,23 @@ def test_the_public_endpoint_skips_events_whose_customer_is_not_the_platform(
     assert deliver(public_client, gone).json() == {"received": True, "stored": False}
     with schema_context("alpha"):
         assert not WebhookEvent.objects.exists()
+
+
+def test_a_subscription_that_ends_is_mirrored_whatever_the_order(
+    stripe_api, api, in_a, card, tenant_a
+):
+    body = api.post(SUBSCRIPTION_URL, {"plan": "pro"}, format="json").json()
+    sub_id = body["subscription"]["stripe_id"]
+    api.post("/api/v1/billing/subscription/cancel/", {}, format="json")  # at period end
+    assert stripe_api.renew(sub_id) is None  # the period ends: no invoice, the end
+    events = [e for e in stripe_api.events if e["type"].startswith("customer.subscription.")]
+    assert [e["type"] for e in events][-1] == "customer.subscription.deleted"
+    Subscription.objects.all().delete()
+    Tenant.objects.filter(pk=tenant_a.pk).update(plan="pro")
+
+    assert set(feed(twice_reversed(events))) == {"processed"}
+    sub = Subscription.objects.get(stripe_id=sub_id)
+    assert (sub.status, sub.cancel_at_period_end) == ("canceled", True)
+    tenant_a.refresh_from_db()
+    assert tenant_a.plan == "free"
+    assert api.get(SUBSCRIPTION_URL).json()["plan"] == "free"
