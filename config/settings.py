@@ -350,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.Payment.Status",
         "RefundStatusEnum": "billing.models.Refund.Status",
         "RefundReasonEnum": "billing.models.Refund.Reason",
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
         "RoomMemberRoleEnum": "chat.models.RoomMember.Role",
     },
 }
@@ -558,6 +559,19 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Signed webhook payloads older than this many seconds are refused (replays).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The API version every request names (and whose object shapes the code reads); set the same
+# version on the Stripe webhook endpoint so events arrive in these shapes too.
+STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-10-28.endive")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+# Dunning (written policy, see README "Billing"): after a subscription invoice's first failed
+# payment the platform retries it this many days later (each), emails the owner on every failure,
+# and once the grace period has passed applies BILLING_DUNNING_ACTION ("downgrade": the free
+# plan's limits apply; "suspend": the workspace is suspended). Paying the invoice undoes it.
+BILLING_DUNNING_RETRY_DAYS = env.list("BILLING_DUNNING_RETRY_DAYS", cast=int, default=[1, 3, 5])
+BILLING_DUNNING_GRACE_DAYS = env.int("BILLING_DUNNING_GRACE_DAYS", default=7)
+BILLING_DUNNING_ACTION = env.str("BILLING_DUNNING_ACTION", default="downgrade")
+if BILLING_DUNNING_ACTION not in ("downgrade", "suspend"):
+    raise ImproperlyConfigured("BILLING_DUNNING_ACTION must be 'downgrade' or 'suspend'.")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
 # Workspace plans, one table (read by tenants.plans): the Stripe price each paid plan is billed
