@@ -146,6 +146,8 @@ def test_best_sellers_and_sales_reports_agree_on_refunds_and_cancellations(
     for status in ("confirmed", "processing", "shipped", "delivered"):
         services.order_transition(order_id=kept.id, status=status)
         services.order_transition(order_id=refunded.id, status=status)
+    # Only what was paid can be refunded (the card payment arrived).
+    services.order_payment_status_set(order_id=refunded.id, status="paid")
     services.order_transition(order_id=refunded.id, status="refunded")
     services.order_transition(order_id=cancelled.id, status="cancelled")
     services.outbox_drain()  # what the relay does after each commit: the reports read documents
