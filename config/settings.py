@@ -162,7 +162,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform"),
         # Keys are prefixed with the current schema so tenants never read each other's entries.
@@ -174,7 +174,7 @@ CACHES = {
 # Platform-wide authentication state (session revocation, lockouts): users and sessions are
 # global, so these keys are not prefixed with the current schema.
 CACHES["auth"] = {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "core.cache.SharedRedisCache",
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
