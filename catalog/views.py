@@ -84,13 +84,13 @@ class ProductViewSet(viewsets.GenericViewSet):
         return {"show_cost": can_see_cost(self.request.user)}
 
     def list(self, request):
-        return paginated_response(
-            pagination_class=self.pagination_class,
-            serializer_class=ProductSerializer,
-            queryset=self.filter_queryset(self.get_queryset()),
-            request=request,
-            view=self,
-            context=self._context(),
+        paginator = self.pagination_class()
+        queryset = self.filter_queryset(selectors.product_list(with_tags=False))
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        tags = selectors.tag_summaries_by_product(product_ids=[p.id for p in page])
+        context = {"request": request, "view": self, "tags": tags, **self._context()}
+        return paginator.get_paginated_response(
+            ProductSerializer(page, many=True, context=context).data
         )
 
     def retrieve(self, request, pk: int):
