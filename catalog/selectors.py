@@ -55,8 +55,8 @@ def tag_summaries_by_product(*, product_ids: list[int]) -> dict[int, list[dict]]
     return found
 
 
-def product_get(*, product_id: int) -> Product | None:
-    return product_list().filter(id=product_id).first()
+def product_get(*, product_id: int, with_tags: bool = True) -> Product | None:
+    return product_list(with_tags=with_tags).filter(id=product_id).first()
 
 
 def category_subtree_ids(*, category: Category) -> QuerySet:
