@@ -176,7 +176,7 @@ MONGODB_RETRY_SECONDS = env.float("MONGODB_RETRY_SECONDS", default=10.0)
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform"),
         # Keys are prefixed with the current schema so tenants never read each other's entries.
@@ -188,7 +188,7 @@ CACHES = {
 # Platform-wide authentication state (session revocation, lockouts): users and sessions are
 # global, so these keys are not prefixed with the current schema.
 CACHES["auth"] = {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "core.cache.SharedRedisCache",
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.QueryFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.openapi.PlatformAutoSchema",
