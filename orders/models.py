@@ -143,6 +143,8 @@ class OrderOutbox(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "order change to publish"
+        verbose_name_plural = "order changes to publish"
         indexes = [models.Index(fields=["order_id"], name="order_outbox_order")]
 
     def __str__(self) -> str:
