@@ -51,7 +51,7 @@ LAYERS = {
 }
 
 
-def setup(connections: int, room_size: int) -> tuple[int, list[str], list]:
+def setup(connections: int, room_size: int, senders: int) -> tuple[int, int, list]:
     tenant = Tenant.objects.filter(slug="bench").first()
     if tenant is None:
         tenant = tenant_create(slug="bench", name="Bench", domain=HOST)
@@ -76,8 +76,12 @@ def setup(connections: int, room_size: int) -> tuple[int, list[str], list]:
             ignore_conflicts=True,
             batch_size=1000,
         )
-    tokens = [tokens_for_user(user=u, tenant=tenant)["access"] for u in users]
-    return room.pk, tokens, users
+        # The senders' own room: the throughput phase measures persistence, not a 500-way fan-out.
+        quiet, _ = Room.objects.get_or_create(name=f"bench-senders-{senders}", kind=Room.Kind.GROUP)
+        RoomMember.objects.bulk_create(
+            [RoomMember(room=quiet, user=u) for u in users[:senders]], ignore_conflicts=True
+        )
+    return room.pk, quiet.pk, users
 
 
 def start_servers(count: int, backend: str) -> list[tuple[subprocess.Popen, int]]:
@@ -89,6 +93,8 @@ def start_servers(count: int, backend: str) -> list[tuple[subprocess.Popen, int]
         PRESENCE_TIMEOUT_SECONDS="3600",
         PRESENCE_HEARTBEAT_SECONDS="600",
         DATABASE_POOL_MAX="8",
+        DJANGO_DEBUG="false",
+        BENCH_BASELINE_VIEWS="true",
         LOG_LEVEL="WARNING",
     )
     servers = []
@@ -131,17 +137,18 @@ class Receiver:
             pass
 
 
-async def connect(port: int, token: str):
+async def connect(port: int, token: str | None, path: str = "/ws/chat/"):
     ws = await websockets.connect(
-        f"ws://{HOST}:{port}/ws/chat/",
+        f"ws://{HOST}:{port}{path}",
         host="127.0.0.1",
         port=port,
-        subprotocols=["bearer", token],
+        subprotocols=["bearer", token] if token else None,
         open_timeout=60,
         max_queue=None,
     )
-    ready = json.loads(await ws.recv())
-    assert ready["type"] == "ready", ready
+    if token:
+        ready = json.loads(await ws.recv())
+        assert ready["type"] == "ready", ready
     return ws
 
 
@@ -165,8 +172,11 @@ def load() -> str:
 
 
 async def main(args) -> None:
-    room_id, _tokens, users = await asyncio.to_thread(setup, args.connections, args.room_size)
+    room_id, quiet_id, users = await asyncio.to_thread(
+        setup, args.connections, args.room_size, args.senders
+    )
     tenant = await asyncio.to_thread(Tenant.objects.get, slug="bench")
+    phases = set(args.phases.split(","))
     results = {}
     for name in [n for n in args.layers.split(",") if n]:
         print(f"--- {name} layer ({LAYERS[name]}); {load()}", flush=True)
@@ -174,38 +184,128 @@ async def main(args) -> None:
         tokens = await asyncio.to_thread(
             lambda: [tokens_for_user(user=u, tenant=tenant)["access"] for u in users]
         )
-        results[name] = await run_layer(args, LAYERS[name], room_id, tokens)
+        servers = start_servers(args.processes, LAYERS[name])
+        try:
+            ports = [port for _, port in servers]
+            figures = {}
+            if "throughput" in phases:
+                figures.update(await senders_phase(args, ports, quiet_id, tokens))
+            if phases & {"latency", "paced", "fanout"}:
+                figures.update(await room_phases(args, phases, ports, room_id, tokens))
+            results[name] = figures
+        finally:
+            for process, _ in servers:
+                process.terminate()
+                process.wait(timeout=15)
     print(f"--- summary; {load()}")
     names = list(results)
     print(
-        "figure".ljust(44)
+        "figure".ljust(48)
         + "".join(n.rjust(12) for n in names)
         + (f"{names[0]}/{names[1]}".rjust(16) if len(names) == 2 else "")
     )
     for key in results[names[0]]:
-        values = [results[n][key] for n in names]
+        values = [results[n].get(key, float("nan")) for n in names]
         ratio = ""
         if len(names) == 2 and values[1]:
             ratio = f"{values[0] / values[1]:.2f}x".rjust(16)
-        print(key.ljust(44) + "".join(f"{v:12.1f}" for v in values) + ratio)
+        print(key.ljust(48) + "".join(f"{v:12.1f}" for v in values) + ratio)
+    goals = [
+        ("persisted and acknowledged (msg/s)", ">=", 300),
+        ("paced 10/s: p99 (ms)", "<", 250),
+        ("paced 10/s: deliveries missing", "==", 0),
+    ]
+    print(f"--- goals ({names[0]} layer)")
+    for key, op, goal in goals:
+        value = results[names[0]].get(key)
+        if value is None:
+            continue
+        met = {">=": value >= goal, "<": value < goal, "==": value == goal}[op]
+        print(f"{key.ljust(48)}{value:12.1f}  goal {op} {goal}: {'met' if met else 'NOT met'}")
 
 
-async def run_layer(args, backend: str, room_id: int, tokens: list[str]) -> dict[str, float]:
+async def pump_for(ws, seconds: float, room_id: int, counts: list[int]) -> None:
+    """Sends message.send frames one after the other, each when the previous one is acked."""
+    stop_at = time.perf_counter() + seconds
+    while time.perf_counter() < stop_at:
+        client_id = f"tp-{uuid.uuid4().hex}"
+        await ws.send(
+            json.dumps(
+                {"type": "message.send", "room_id": room_id, "body": "x", "client_id": client_id}
+            )
+        )
+        while True:
+            raw = await ws.recv()
+            # The room's messages reach the senders too: decode only what may be the answer.
+            if client_id not in raw and '"error"' not in raw:
+                continue
+            got = json.loads(raw)
+            if got.get("type") == "error":
+                raise RuntimeError(got)
+            if got.get("type") == "message.ack" and got["message"]["client_id"] == client_id:
+                break
+        counts[0] += 1
+
+
+async def senders_phase(args, ports, room_id: int, tokens: list[str]) -> dict[str, float]:
+    """N senders in a room of their own, each sending when its previous message is acked.
+
+    Against, on the same servers and interleaved: the bare echo consumer (no database) and the
+    bare one-INSERT-per-message consumer (config/baseline_ws.py).
+    """
+    targets = {"echo": "/ws/bench/echo/", "insert": "/ws/bench/insert/", "chat": "/ws/chat/"}
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    for round_ in range(args.repeat):
+        for name, path in targets.items():
+            token = (lambda i: tokens[i]) if name == "chat" else (lambda i: None)
+            sockets = [
+                await connect(ports[i % len(ports)], token(i), path) for i in range(args.senders)
+            ]
+            if name == "chat":
+                for ws in sockets:
+                    joined = await request(
+                        ws, {"type": "room.join", "room_id": room_id}, "room.joined"
+                    )
+                    assert joined["type"] == "room.joined", joined
+            counts = [0]
+            started = time.perf_counter()
+            await asyncio.gather(*(pump_for(ws, args.seconds, room_id, counts) for ws in sockets))
+            rates[name].append(counts[0] / (time.perf_counter() - started))
+            for ws in sockets:
+                await ws.close()
+        print(
+            f"round {round_ + 1}: {args.senders} senders, {args.seconds}s each, acked msg/s: "
+            + ", ".join(f"{name} {rates[name][-1]:.0f}" for name in targets)
+            + f"; {load()}",
+            flush=True,
+        )
+    median = {name: sorted(v)[len(v) // 2] for name, v in rates.items()}
+    print(
+        f"{args.senders} senders (median of {args.repeat}): chat {median['chat']:.0f} msg/s "
+        f"persisted and acknowledged = {median['chat'] / median['insert']:.2f}x the bare "
+        f"one-INSERT consumer ({median['insert']:.0f}), "
+        f"{median['chat'] / median['echo']:.2f}x the bare echo ({median['echo']:.0f})"
+    )
+    return {
+        "persisted and acknowledged (msg/s)": median["chat"],
+        "  bare one-INSERT consumer (msg/s)": median["insert"],
+        "  bare echo consumer (msg/s)": median["echo"],
+    }
+
+
+async def room_phases(args, phases, ports, room_id: int, tokens: list[str]) -> dict[str, float]:
     figures: dict[str, float] = {}
-    servers = start_servers(args.processes, backend)
+    gate = asyncio.Semaphore(100)
+    t0 = time.perf_counter()
+
+    async def open_one(i):
+        async with gate:
+            return await connect(ports[i % len(ports)], tokens[i])
+
+    sockets = await asyncio.gather(*(open_one(i) for i in range(args.connections)))
+    opened = time.perf_counter() - t0
+    print(f"{args.connections} connections on {len(ports)} processes in {opened:.1f}s")
     try:
-        ports = [port for _, port in servers]
-        gate = asyncio.Semaphore(100)
-        t0 = time.perf_counter()
-
-        async def open_one(i):
-            async with gate:
-                return await connect(ports[i % len(ports)], tokens[i])
-
-        sockets = await asyncio.gather(*(open_one(i) for i in range(args.connections)))
-        opened = time.perf_counter() - t0
-        print(f"{args.connections} connections on {len(ports)} processes in {opened:.1f}s")
-
         members = sockets[: args.room_size]
         for ws in members:
             joined = await request(ws, {"type": "room.join", "room_id": room_id}, "room.joined")
@@ -213,10 +313,9 @@ async def run_layer(args, backend: str, room_id: int, tokens: list[str]) -> dict
         sender, receivers = members[0], [Receiver(ws) for ws in members[1:]]
         # The sender reads its own socket; the others are read by their receiver tasks.
         tasks = [asyncio.create_task(r.run()) for r in receivers]
-
         # 1. Latency: one message at a time, waiting until every member has it.
         per_delivery, until_last = [], []
-        for n in range(args.messages):
+        for n in range(args.messages if "latency" in phases else 0):
             client_id = f"lat-{uuid.uuid4().hex}"
             sent = time.perf_counter()
             await request(
@@ -246,13 +345,15 @@ async def run_layer(args, backend: str, room_id: int, tokens: list[str]) -> dict
             f"until the last member p50 {pct(until_last, 0.5):.1f} ms, "
             f"p99 {pct(until_last, 0.99):.1f} ms; complete {len(until_last)}/{args.messages}"
         )
-        figures["latency per delivery p50 (ms)"] = pct(per_delivery, 0.5)
-        figures["latency per delivery p99 (ms)"] = pct(per_delivery, 0.99)
-        figures["latency until the last member p99 (ms)"] = pct(until_last, 0.99)
+        if "latency" in phases:
+            figures["latency per delivery p50 (ms)"] = pct(per_delivery, 0.5)
+            figures["latency per delivery p99 (ms)"] = pct(per_delivery, 0.99)
+            figures["latency until the last member p99 (ms)"] = pct(until_last, 0.99)
 
         # 2. Sustained: one member sends at a fixed rate; is every message delivered to every
         # member, and how late? The highest complete rate is what the room sustains.
-        for rate in [float(r) for r in args.rates.split(",") if r]:
+        rates = [float(r) for r in args.rates.split(",") if r] if "paced" in phases else []
+        for rate in rates:
             ids, sent_at = [], {}
             start = time.perf_counter()
             count = int(rate * args.paced_seconds)
@@ -288,67 +389,32 @@ async def run_layer(args, backend: str, room_id: int, tokens: list[str]) -> dict
             figures[f"paced {rate:g}/s: p99 (ms)"] = pct(late, 0.99)
             figures[f"paced {rate:g}/s: deliveries missing"] = expected - delivered
 
-        # 3. Throughput, last (its backlog would spill into the other measurements): several
-        # members send as fast as their acks come back.
-        senders = [await connect(ports[i % len(ports)], tokens[i]) for i in range(args.senders)]
-        for ws in senders:
-            await request(ws, {"type": "room.join", "room_id": room_id}, "room.joined")
-        acked = 0
-        sent_ids: list[str] = []
-        stop_at = time.perf_counter() + args.seconds
-
-        async def pump(ws):
-            nonlocal acked
-            while time.perf_counter() < stop_at:
-                client_id = f"tp-{uuid.uuid4().hex}"
-                await ws.send(
-                    json.dumps(
-                        {
-                            "type": "message.send",
-                            "room_id": room_id,
-                            "body": "x",
-                            "client_id": client_id,
-                        }
-                    )
-                )
-                while True:
-                    got = json.loads(await ws.recv())
-                    if (
-                        got.get("type") == "message.ack"
-                        and got["message"]["client_id"] == client_id
-                    ):
-                        break
-                acked += 1
-                sent_ids.append(client_id)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(pump(ws) for ws in senders))
-        elapsed = time.perf_counter() - started
-        # Let the fan-out drain: until nothing more arrives for 3 seconds.
-        expected = len(sent_ids) * len(receivers)
-        delivered, still = 0, 0.0
-        while delivered < expected and still < 3:
-            await asyncio.sleep(0.5)
-            now = sum(1 for r in receivers for c in sent_ids if c in r.arrivals)
-            still = still + 0.5 if now == delivered else 0.0
-            delivered = now
-        drained = time.perf_counter() - started
-        print(
-            f"throughput ({args.senders} senders, {args.seconds}s): "
-            f"{acked / elapsed:.0f} messages/s "
-            f"persisted and acknowledged; {delivered}/{expected} deliveries to the room "
-            f"members done {drained:.1f}s after the start ({delivered / drained:.0f} deliveries/s)"
-        )
-        figures["persisted and acknowledged (msg/s)"] = acked / elapsed
-        figures["fan-out deliveries (per s)"] = delivered / drained
+        # 3. Fan-out capacity: the sender sends as fast as its acks come back for --seconds;
+        # how many deliveries per second reach the members until the backlog is drained.
+        if "fanout" in phases:
+            counts = [0]
+            started = time.perf_counter()
+            before = sum(len(r.arrivals) for r in receivers)
+            await pump_for(sender, args.seconds, room_id, counts)
+            expected = counts[0] * len(receivers)
+            delivered, still = 0, 0.0
+            while delivered < expected and still < 3:
+                await asyncio.sleep(0.5)
+                now = sum(len(r.arrivals) for r in receivers) - before
+                still = still + 0.5 if now == delivered else 0.0
+                delivered = now
+            drained = time.perf_counter() - started - still
+            print(
+                f"fan-out: {counts[0]} messages sent in {args.seconds}s, {delivered}/{expected} "
+                f"deliveries in {drained:.1f}s ({delivered / drained:.0f} deliveries/s)"
+            )
+            figures["fan-out deliveries (per s)"] = delivered / drained
+            figures["fan-out deliveries missing"] = expected - delivered
         for task in tasks:
             task.cancel()
-        for ws in sockets + senders:
-            await ws.close()
     finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=15)
+        for ws in sockets:
+            await ws.close()
     return figures
 
 
@@ -360,7 +426,9 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--senders", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the senders phase")
     parser.add_argument("--rates", default="2,5,10", help="paced send rates (messages/s)")
     parser.add_argument("--paced-seconds", type=int, default=5)
+    parser.add_argument("--phases", default="throughput,latency,paced,fanout")
     parser.add_argument("--layers", default="pubsub,core", help="channel layers to compare")
     asyncio.run(main(parser.parse_args()))

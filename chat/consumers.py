@@ -517,6 +517,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.presence_seen[user_id] = event.get("online")
         await self._forward(message)
 
+    async def chat_events(self, message):
+        # A batch of room events (stored messages, in order), each frame encoded once.
+        for frame in message["frames"]:
+            await self.send(text_data=frame)
+
     async def user_event(self, message):
         event = message["event"]
         if event.get("type") == "room.removed":

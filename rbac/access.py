@@ -156,9 +156,12 @@ def build_snapshot(user_id) -> dict:
     return snapshot
 
 
-def snapshot_for(user) -> dict:
-    """The user's resolved rules in the current tenant, from the cache when it is warm."""
-    rules_version, user_version = rbac_cache.versions(user.pk)
+def snapshot_for(user, versions: tuple[str, str] | None = None) -> dict:
+    """The user's resolved rules in the current tenant, from the cache when it is warm.
+
+    versions: the user's rbac_cache.versions() when the caller read them already (in bulk).
+    """
+    rules_version, user_version = versions or rbac_cache.versions(user.pk)
     key = rbac_cache.snapshot_key(user.pk, rules_version, user_version)
     memo = getattr(user, "_rbac_snapshot", None)
     now = time.time()
@@ -255,10 +258,16 @@ def _source_info(snapshot: dict, index: int, role_name: str) -> dict:
 
 
 def decide(
-    user, resource: str, action: str, context: dict | None = None, *, explain: bool = False
+    user,
+    resource: str,
+    action: str,
+    context: dict | None = None,
+    *,
+    explain: bool = False,
+    snapshot: dict | None = None,
 ) -> Decision:
     """Role-level decision (no object permissions); with explain, every rule considered."""
-    snapshot = snapshot_for(user)
+    snapshot = snapshot_for(user) if snapshot is None else snapshot
     context = {} if context is None else context
     user_id = str(user.pk)
     key = permission_key(resource, action)
@@ -320,6 +329,22 @@ def has_permission(user, resource: str, action: str, context: dict | None = None
     if decide(user, resource, action, context).allowed:
         return True
     return obj is not None and has_object_permission(user, obj, action)
+
+
+def has_permission_many(users, resource: str, action: str) -> dict:
+    """has_permission (no context, no object) for several users: user pk -> allowed.
+
+    The version tokens of all of them are read in one round trip; a user whose snapshot is
+    memoised on the object (a websocket connection's user) needs no other.
+    """
+    users = [user for user in users if user is not None and user.is_authenticated]
+    versions = rbac_cache.versions_many([user.pk for user in users])
+    return {
+        user.pk: decide(
+            user, resource, action, snapshot=snapshot_for(user, versions[user.pk])
+        ).allowed
+        for user in users
+    }
 
 
 def explain(user, resource: str, action: str, context: dict | None = None, obj=None) -> dict:

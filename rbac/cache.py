@@ -39,6 +39,18 @@ def versions(user_id) -> tuple[str, str]:
     return result[0], result[1]
 
 
+def versions_many(user_ids) -> dict:
+    """versions() of several users (user id -> (rules, user)) in one round trip."""
+    user_ids = list(dict.fromkeys(user_ids))
+    keys = [RULES_KEY] + [_user_key(user_id) for user_id in user_ids]
+    found = cache.get_many(keys)
+    for key in keys:
+        if found.get(key) is None:
+            cache.add(key, _token(), timeout=None)
+            found[key] = cache.get(key)
+    return {user_id: (found[RULES_KEY], found[_user_key(user_id)]) for user_id in user_ids}
+
+
 def snapshot_key(user_id, rules_version: str, user_version: str) -> str:
     return f"rbac:snap:{user_id}:{rules_version}:{user_version}"
 
