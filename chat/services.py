@@ -349,13 +349,15 @@ def _messages_send(sends: list[MessageSend]) -> list[tuple[Message, bool] | Doma
             results[index] = exc
             continue
         valid.append((index, (room.pk, item.user.pk, str(item.client_id or "")[:64])))
-    client_ids = {key[2] for _, key in valid if key[2]}
+    # Retries: each (room, sender, client id) looked up exactly, so every lookup is one probe of
+    # the unique index (a filter on rooms and client ids alone reads the rooms' whole history).
+    keys = {key for _, key in valid if key[2]}
     stored = {}
-    if client_ids:
-        stored = {
-            (m.room_id, m.sender_id, m.client_id): m
-            for m in Message.objects.filter(room_id__in=room_ids, client_id__in=client_ids)
-        }
+    if keys:
+        exact = Q()
+        for room_id, user_id, client_id in keys:
+            exact |= Q(room_id=room_id, sender_id=user_id, client_id=client_id)
+        stored = {(m.room_id, m.sender_id, m.client_id): m for m in Message.objects.filter(exact)}
     new: list[Message] = []
     for index, key in valid:
         existing = stored.get(key) if key[2] else None
