@@ -73,3 +73,21 @@ def test_a_failed_batch_acknowledges_none_of_its_sends_and_the_next_batch_goes_o
 def test_the_writer_threads_are_bounded_by_the_setting(settings, threads):
     settings.CHAT_WRITER_THREADS = threads
     assert consumers._SendBatches()._executor()._max_workers == threads
+
+
+def test_room_events_are_forwarded_in_order_without_a_thread_hop_per_delivery():
+    consumer = consumers.ChatConsumer()
+    sent = []
+
+    async def base_send(message):
+        sent.append(message)
+
+    consumer.base_send = base_send
+    frames = ['{"type": "message", "n": 1}', '{"type": "message", "n": 2}']
+    with mock.patch("channels.consumer.aclose_old_connections") as close_old:
+        asyncio.run(consumer.dispatch({"type": "chat.events", "frames": frames}))
+    assert [m["text"] for m in sent] == frames
+    assert all(m["type"] == "websocket.send" for m in sent)
+    assert not close_old.called
+    with pytest.raises(ValueError):
+        asyncio.run(consumer.dispatch({"type": "no.such.handler"}))
