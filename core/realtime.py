@@ -21,7 +21,10 @@ rolled-back change never reaches a client::
 ``event`` is the JSON-serialisable frame the connection forwards unchanged (it carries a "type");
 it is encoded to JSON once here ("frame"), not once per connection;
 ``handler`` names the consumer method that receives it ("chat.event", "user.event",
-"session.revoked"). Sending does nothing when nobody listens.
+"session.revoked"). :func:`send_events` (and ``send_events_on_commit``) publishes several events
+for one group in one channel-layer message ("chat.events"), forwarded in order as separate frames
+(the chat's group commit: one publish per room and batch). Sending does nothing when nobody
+listens.
 """
 
 from __future__ import annotations
