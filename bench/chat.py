@@ -1,20 +1,25 @@
-"""Chat benchmark over real sockets: N open websocket connections to uvicorn processes sharing
-Redis, one room of M members. Prints the delivery latency (send -> arrival at each member,
-p50/p99, and until the last member has it) and the messages per second sustained end to end
-(persisted, acknowledged and fanned out to every member).
+"""Chat benchmark over real sockets: uvicorn processes sharing Redis, one room of M members.
 
     DATABASE_URL=... REDIS_URL=... python bench/chat.py [--connections 1000] [--room-size 500]
-        [--processes 2] [--messages 200] [--seconds 10] [--senders 20] [--rates 2,5,10]
-        [--layers pubsub,core]
+        [--processes 2] [--senders 20] [--seconds 10] [--repeat 3] [--messages 200]
+        [--rates 2,5,10] [--paced-seconds 5] [--burst 100]
+        [--phases throughput,latency,paced,fanout] [--layers pubsub,core] [--deflate on|off]
+
+Phases: "throughput" has --senders members of a room of their own send as fast as their acks
+come back, interleaved in each of --repeat rounds with the bare echo and one-INSERT consumers of
+config/baseline_ws.py on the same servers (medians and ratios); "latency" sends one message at a
+time to the M-member room (per delivery p50/p99, until the last member); "paced" sends at fixed
+rates (deliveries missing, p50/p99 lateness); "fanout" sends --burst messages back to back
+(deliveries per second until all arrived).
 
 Each channel layer in --layers (the platform's pub/sub layer, channels-redis's default layer)
-gets the same run on fresh server processes, one after the other, and the summary prints their
-figures side by side with ratios and the load average. The flood of the throughput phase runs
-last, so its backlog never spills into the paced measurements.
+gets the same run on fresh server processes (DEBUG off, BENCH_BASELINE_VIEWS on), one after the
+other; the summary prints their figures side by side with ratios, the goals and the load
+average. When autovacuum is off the chat tables are VACUUMed before each throughput round.
 
 The database must be migrated (`manage.py migrate_schemas`); a "bench" tenant and its users are
-created on first use. The clients run in this process (one asyncio loop), so the client side's
-JSON decoding is part of what is measured.
+created on first use. The clients run in this process (one asyncio loop); the receivers find the
+client id in each frame without decoding it whole.
 """
 
 import argparse

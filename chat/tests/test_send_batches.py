@@ -91,3 +91,10 @@ def test_room_events_are_forwarded_in_order_without_a_thread_hop_per_delivery():
     assert not close_old.called
     with pytest.raises(ValueError):
         asyncio.run(consumer.dispatch({"type": "no.such.handler"}))
+
+
+def test_the_bare_bench_consumers_are_not_served_unless_asked_for(settings):
+    from config import routing
+
+    assert settings.BENCH_BASELINE_VIEWS is False
+    assert not [p for p in routing.websocket_urlpatterns if "bench" in str(p.pattern)]
