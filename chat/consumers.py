@@ -120,6 +120,9 @@ sweepers = _Sweepers()
 def _write_batch(schema_name: str, sends: list[services.MessageSend]) -> list:
     """One group commit on a writer thread, which keeps its database connection between batches
     (no pool check-out, health check or search-path round trips per batch)."""
+    held = connection.connection
+    if held is not None and (held.closed or held.broken):
+        connection.close()  # lost since the previous batch: take another from the pool
     try:
         with schema_context(schema_name):
             return services.messages_send(sends=sends)

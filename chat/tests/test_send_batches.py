@@ -62,10 +62,12 @@ def test_a_failed_batch_acknowledges_none_of_its_sends_and_the_next_batch_goes_o
         mock.patch.object(services, "messages_send", side_effect=write),
         mock.patch.object(consumers, "connection") as connection,
     ):
+        connection.connection = None  # nothing held yet
         failed, after = asyncio.run(scenario())
     assert calls[0] == 3
     assert all(isinstance(result, RuntimeError) for result in failed)
-    assert connection.close.called  # the writer thread does not reuse a connection that failed
+    # The writer thread does not reuse the connection of the failed batch (and only that one).
+    assert connection.close.call_count == 1
     assert after == ("m9", True)
 
 
@@ -98,3 +100,20 @@ def test_the_bare_bench_consumers_are_not_served_unless_asked_for(settings):
 
     assert settings.BENCH_BASELINE_VIEWS is False
     assert not [p for p in routing.websocket_urlpatterns if "bench" in str(p.pattern)]
+
+
+def test_a_writer_thread_drops_a_connection_lost_since_its_previous_batch():
+    def write(*, sends):
+        return [(s.body, True) for s in sends]
+
+    async def scenario():
+        return await consumers._SendBatches().send("s", _send(1))
+
+    with (
+        mock.patch.object(services, "messages_send", side_effect=write),
+        mock.patch.object(consumers, "connection") as connection,
+    ):
+        connection.connection.closed = False
+        connection.connection.broken = True
+        assert asyncio.run(scenario()) == ("m1", True)
+    assert connection.close.call_count == 1
