@@ -11,8 +11,47 @@ TENANT_A = {"slug": "alpha", "name": "Alpha Corp", "domain": "alpha.localhost"}
 TENANT_B = {"slug": "beta", "name": "Beta Inc", "domain": "beta.localhost"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mongodb(tmp_path_factory):
+    """A real MongoDB-compatible server for the session: with MONGODB_URL unset, the embedded
+    one (secantusdb) on a free port with its files in a temporary directory, stopped at the end.
+    Database names get a prefix unique to this session, so nothing leaks between runs."""
+    import os
+    import secrets
+    import socket
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    from core import mongo, mongo_server
+
+    process = None
+    url = os.environ.get("MONGODB_URL", "")
+    if not url:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        storage = tmp_path_factory.mktemp("mongodb")
+        log = (storage / "server.log").open("w")
+        process = mongo_server.start(port=port, storage=storage / "data", log=log)
+        url = f"mongodb://127.0.0.1:{port}"
+    prefix = f"{settings.MONGODB_DB_PREFIX}t{secrets.token_hex(3)}_"
+    # Processes the tests start (uvicorn, celery, relays) read these.
+    os.environ["MONGODB_URL"], os.environ["MONGODB_DB_PREFIX"] = url, prefix
+    with override_settings(MONGODB_URL=url, MONGODB_DB_PREFIX=prefix):
+        mongo.reset()
+        yield url
+        client = mongo.client()
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)
+        mongo.reset()
+    if process is not None:
+        mongo_server.stop(process)
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, _mongodb):
     """Creates the test database (always, even when only live-process tests run), then the public
     tenant and two tenants, committed.
 

@@ -4,19 +4,30 @@ cached record, see accounts.user_cache)."""
 
 from uuid import UUID
 
+from django.core.cache import caches
 from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.sessions import session_is_active
+from accounts import sessions, user_cache
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM
-from accounts.user_cache import user_get_cached
+from rbac.access import REQUEST_SCOPED_USER
 
 
-def check_access_token_claims(token, *, schema_name: str) -> UUID:
-    """Raises AuthenticationFailed unless the token belongs to this tenant and a live session."""
+def _cached_state(session_id: UUID, user_id) -> tuple:
+    """The session's state and the user's record from the auth cache, in one round trip."""
+    keys = [sessions.cache_key(session_id), user_cache.cache_key(user_id)]
+    found = caches["auth"].get_many(keys)
+    return found.get(keys[0]), found.get(keys[1])
+
+
+def check_access_token_claims(token, *, schema_name: str, cached_session=None) -> UUID:
+    """Raises AuthenticationFailed unless the token belongs to this tenant and a live session.
+
+    `cached_session`: a pair (session_id, cached state) already read from the cache.
+    """
     if token.get(TENANT_CLAIM) != schema_name:
         raise AuthenticationFailed(
             "This token was issued for another workspace.", code="token_wrong_tenant"
@@ -25,15 +36,19 @@ def check_access_token_claims(token, *, schema_name: str) -> UUID:
         session_id = UUID(str(token.get(SESSION_CLAIM)))
     except ValueError:
         raise AuthenticationFailed("This token has no session.", code="token_not_valid") from None
-    if not session_is_active(session_id):
+    if cached_session is not None and cached_session[0] == session_id:
+        active = sessions.session_is_active(session_id, cached=cached_session[1])
+    else:
+        active = sessions.session_is_active(session_id)
+    if not active:
         raise AuthenticationFailed("This session has ended; sign in again.", code="session_revoked")
     return session_id
 
 
-def _active_user(token):
+def _active_user(token, **cached):
     """The token's user from the cached record; AuthenticationFailed if gone or inactive."""
     try:
-        user = user_get_cached(token[api_settings.USER_ID_CLAIM])
+        user = user_cache.user_get_cached(token[api_settings.USER_ID_CLAIM], **cached)
     except KeyError:
         user = None
     if user is None:
@@ -44,14 +59,38 @@ def _active_user(token):
 
 
 class TenantJWTAuthentication(JWTAuthentication):
+    """DRF authentication (one instance per request): the session check and the user record
+    both come from the cache, read together; no query per request."""
+
+    _cached_record = None
+
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
-        check_access_token_claims(token, schema_name=connection.schema_name)
+        cached_session = None
+        if token.get(TENANT_CLAIM) == connection.schema_name:
+            try:
+                session_id = UUID(str(token.get(SESSION_CLAIM)))
+                user_id = token[api_settings.USER_ID_CLAIM]
+            except (ValueError, KeyError):
+                pass
+            else:
+                state, record = _cached_state(session_id, user_id)
+                cached_session = (session_id, state)
+                self._cached_record = (user_id, record)
+        check_access_token_claims(
+            token, schema_name=connection.schema_name, cached_session=cached_session
+        )
         return token
 
     def get_user(self, validated_token):
-        # No query per request: the session check and the user record both come from the cache.
-        return _active_user(validated_token)
+        cached = {}
+        record = self._cached_record
+        if record is not None and record[0] == validated_token.get(api_settings.USER_ID_CLAIM):
+            cached["cached"] = record[1]
+        user = _active_user(validated_token, **cached)
+        # This user object lives for this request only: RBAC may keep its snapshot meanwhile.
+        setattr(user, REQUEST_SCOPED_USER, True)
+        return user
 
 
 def user_for_access_token(raw: str | bytes, *, schema_name: str):

@@ -47,9 +47,20 @@ def remember_revoked(session_ids) -> None:
         _cache().set_many({_key(sid): REVOKED for sid in session_ids}, _revoked_ttl())
 
 
-def session_is_active(session_id) -> bool:
-    """True while the session may be used. One cache read; a miss reads the row once."""
-    state = _cache().get(_key(session_id))
+def cache_key(session_id) -> str:
+    """The session's key in caches["auth"] (to read it along with others in one round trip)."""
+    return _key(session_id)
+
+
+_UNREAD = object()
+
+
+def session_is_active(session_id, *, cached=_UNREAD) -> bool:
+    """True while the session may be used. One cache read; a miss reads the row once.
+
+    `cached`: the value already read from cache_key(session_id) (None when absent).
+    """
+    state = _cache().get(_key(session_id)) if cached is _UNREAD else cached
     if state is None:
         from accounts.models import Session
 

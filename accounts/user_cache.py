@@ -47,14 +47,23 @@ def _record_fields(User) -> list[str]:
     return [f.attname for f in User._meta.concrete_fields if f.attname not in UNCACHED_FIELDS]
 
 
-def user_get_cached(user_id):
+def cache_key(user_id) -> str:
+    """The record's key in caches["auth"] (to read it along with others in one round trip)."""
+    return _key(user_id)
+
+
+_UNREAD = object()
+
+
+def user_get_cached(user_id, *, cached=_UNREAD):
     """The active or inactive user with this id (password deferred), or None if there is none.
 
     One cache read; the database only on a miss or while the record is marked stale.
+    `cached`: the value already read from cache_key(user_id) (None when absent).
     """
     User = _user_model()
     key = _key(user_id)
-    record = _cache().get(key)
+    record = _cache().get(key) if cached is _UNREAD else cached
     if isinstance(record, dict):
         return User.from_db(DEFAULT_DB_ALIAS, list(record), list(record.values()))
     try:

@@ -34,7 +34,7 @@ from django_tenants.utils import schema_context  # noqa: E402
 
 from accounts.services import tenant_create  # noqa: E402
 from billing.models import WebhookEvent  # noqa: E402
-from billing.testing import sign_payload  # noqa: E402
+from config.standins.stripe import sign_payload  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tests.live import free_port, wait_for_port  # noqa: E402
 

@@ -11,6 +11,10 @@ beside the platform's views, through the same middleware and connection settings
 measured interleaved, round after round, over keep-alive connections; the figures are medians
 over the rounds, and every row is also given as a ratio of the bare views of the same run. The
 load average is printed before and after: the machine is shared, so compare ratios, not req/s.
+
+--against DIR serves a second checkout of the platform (e.g. the previous release, extracted with
+`git archive`) beside this one, from the same database; each round measures both servers in
+turn, so a change is measured against its baseline under the same load.
 """
 
 import argparse
@@ -107,7 +111,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
 
-def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> None:
+def start_server(kind: str, args, root: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(
         os.environ,
@@ -121,11 +125,21 @@ def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> 
         PORT=str(port),
         WEB_CONCURRENCY=str(args.workers),
     )
-    process = subprocess.Popen(server_command(kind, port, args.workers), cwd=ROOT, env=env)
+    process = subprocess.Popen(server_command(kind, port, args.workers), cwd=root, env=env)
+    wait_for_port(port, process)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> None:
+    roots = {"this checkout": ROOT}
+    if args.against:
+        roots[f"against {args.against}"] = Path(args.against).resolve()
+    processes, bases = [], {}
     try:
-        wait_for_port(port, process)
+        for label, root in roots.items():
+            process, bases[label] = start_server(kind, args, root)
+            processes.append(process)
         time.sleep(1.0)
-        base = f"http://127.0.0.1:{port}"
         auth = {"Host": HOST}
         paths = {
             "bare view": ("/bench/bare", {"Host": HOST}),
@@ -135,37 +149,44 @@ def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> 
             "product detail": (f"/api/v1/catalog/products/{product_id}/", auth),
         }
         for concurrency in args.concurrency:
-            figures: dict[str, list] = {name: [] for name in paths}
+            figures = {label: {name: [] for name in paths} for label in bases}
             for round_no in range(args.rounds):
                 # A fresh access token each round: a slow run outlives one (JWT_ACCESS_MINUTES).
                 access = tokens_for_user(user=user, tenant=tenant)["access"]
                 auth["Authorization"] = f"Bearer {access}"
-                order = list(paths.items())
+                order = [(label, item) for item in paths.items() for label in bases]
                 if round_no % 2:
                     order.reverse()  # interleave, so drift in the machine's load evens out
-                for name, (path, headers) in order:
-                    figures[name].append(
-                        asyncio.run(hammer(base, path, headers, args.n, concurrency))
+                for label, (name, (path, headers)) in order:
+                    figures[label][name].append(
+                        asyncio.run(hammer(bases[label], path, headers, args.n, concurrency))
                     )
-            bare = statistics.median(rate for rate, _, _ in figures["bare view"])
-            one = statistics.median(rate for rate, _, _ in figures["bare one-query view"])
-            print(f"\n{kind}, {args.workers} worker(s), concurrency {concurrency}:")
-            print(f"  {'path':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
-                  f"{'vs bare':>9}{'vs 1-query':>11}{'errors':>8}")  # fmt: skip
-            for name, runs in figures.items():
-                rate = statistics.median(r for r, _, _ in runs)
-                latencies = [x for _, lat, _ in runs for x in lat]
-                errors = sum(e for _, _, e in runs)
-                print(
-                    f"  {name:<22}{rate:8.0f}{pct(latencies, 50):9.2f}{pct(latencies, 99):9.2f}"
-                    f"{rate / bare:9.0%}{rate / one:11.0%}{errors:8d}"
-                )
+            for label, by_path in figures.items():
+                report(kind, args, concurrency, label if args.against else "", by_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def report(kind: str, args, concurrency: int, label: str, figures: dict) -> None:
+    bare = statistics.median(rate for rate, _, _ in figures["bare view"])
+    one = statistics.median(rate for rate, _, _ in figures["bare one-query view"])
+    suffix = f", {label}" if label else ""
+    print(f"\n{kind}, {args.workers} worker(s), concurrency {concurrency}{suffix}:")
+    print(f"  {'path':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'vs bare':>9}{'vs 1-query':>11}{'errors':>8}")  # fmt: skip
+    for name, runs in figures.items():
+        rate = statistics.median(r for r, _, _ in runs)
+        latencies = [x for _, lat, _ in runs for x in lat]
+        errors = sum(e for _, _, e in runs)
+        print(
+            f"  {name:<22}{rate:8.0f}{pct(latencies, 50):9.2f}{pct(latencies, 99):9.2f}"
+            f"{rate / bare:9.0%}{rate / one:11.0%}{errors:8d}"
+        )
 
 
 def main() -> None:
@@ -176,6 +197,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=300, help="requests per path and round")
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", help="another checkout to serve and measure alongside")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     user, tenant, product_id = prepare()

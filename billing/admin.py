@@ -1,5 +1,6 @@
-"""Back office for billing: customers, subscriptions, the webhook ledger with replay, and the
-dashboard's failed-events panel."""
+"""Back office for billing: the workspace's customers, subscription, invoices, cards, order
+payments, refunds and disputes (mirrors of Stripe, read-only), the webhook ledger with replay, and
+the dashboard's panels (failed events, disputes waiting for a response)."""
 
 from decimal import Decimal
 
@@ -9,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from billing import services
-from billing.models import Customer, Payment, Refund, Subscription, WebhookEvent
+from billing.models import (
+    Customer,
+    Dispute,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    Refund,
+    Subscription,
+    WebhookEvent,
+)
 from core.admin import DashboardPanel, ReadOnlyAdminMixin
 from core.errors import DomainError
 
@@ -20,9 +30,25 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 
 
+class PaymentMethodInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PaymentMethod
+    extra = 0
+    fields = ["stripe_id", "brand", "last4", "exp_month", "exp_year", "is_default", "detached_at"]
+    readonly_fields = fields
+
+
+class InvoiceInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Invoice
+    extra = 0
+    fields = ["stripe_id", "number", "status", "amount_due", "attempt_count", "stripe_created"]
+    readonly_fields = fields
+    show_change_link = True
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
     rbac_resource = "billing.subscription"
+    inlines = [PaymentMethodInline]
     list_display = ["stripe_id", "kind", "user", "email", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["user"]
@@ -31,10 +57,13 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.subscription"
+    inlines = [InvoiceInline]
     list_display = [
         "stripe_id",
         "plan",
         "status",
+        "dunning_action",
         "cancel_at_period_end",
         "current_period_end",
         "trial_end",
@@ -51,6 +80,69 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         for subscription in queryset[:100]:
             services.subscription_sync(stripe_id=subscription.stripe_id)
         self.message_user(request, "Subscriptions re-read from Stripe.")
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.subscription"
+    list_display = [
+        "stripe_id",
+        "brand",
+        "last4",
+        "exp_month",
+        "exp_year",
+        "is_default",
+        "customer",
+        "detached_at",
+    ]
+    list_filter = ["is_default", "brand", ("detached_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["customer"]
+    search_fields = ["stripe_id", "last4", "customer__stripe_id"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.subscription"
+    list_display = [
+        "number",
+        "stripe_id",
+        "status",
+        "amount_due",
+        "amount_remaining",
+        "currency",
+        "attempt_count",
+        "retries",
+        "next_retry_at",
+        "stripe_created",
+    ]
+    list_filter = ["status", "billing_reason"]
+    list_select_related = ["subscription"]
+    search_fields = ["stripe_id", "number"]
+    actions = ["sync_from_stripe"]
+
+    @admin.action(description="Re-read selected invoices from Stripe")
+    def sync_from_stripe(self, request, queryset):
+        for invoice in queryset[:100]:
+            services.invoice_sync(stripe_id=invoice.stripe_id)
+        self.message_user(request, "Invoices re-read from Stripe.")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    rbac_resource = "billing.payment"
+    list_display = [
+        "stripe_id",
+        "payment",
+        "amount",
+        "currency",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "updated_at",
+    ]
+    list_filter = ["status", "reason"]
+    list_select_related = ["payment"]
+    search_fields = ["stripe_id", "payment__stripe_id", "payment__order__number"]
 
 
 @admin.register(WebhookEvent)
@@ -90,6 +182,13 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class DisputeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Dispute
+    extra = 0
+    fields = ["stripe_id", "amount", "reason", "status", "evidence_due_by"]
+    readonly_fields = fields
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -104,7 +203,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     list_select_related = ["order"]
     search_fields = ["stripe_id", "order__number"]
-    inlines = [RefundInline]
+    inlines = [RefundInline, DisputeInline]
     actions = ["refund_in_full", "sync_from_stripe"]
 
     @admin.action(description="Refund selected payments in full")
@@ -202,4 +301,27 @@ def failed_webhook_events(request) -> DashboardPanel | None:
         link=reverse("admin:billing_webhookevent_changelist") + "?status__exact=failed",
         headers=["Received", "Type", "Attempts"],
         rows=[[f"{at:%Y-%m-%d %H:%M}", kind, attempts] for at, kind, attempts in failed],
+    )
+
+
+@admin.site.register_panel
+def open_disputes(request) -> DashboardPanel | None:
+    """Disputes waiting for evidence, the nearest deadline first."""
+    if not admin.site.model_visible(request, Dispute):
+        return None
+    waiting = list(
+        Dispute.objects.filter(
+            status__in=[Dispute.Status.NEEDS_RESPONSE, Dispute.Status.WARNING_NEEDS_RESPONSE]
+        )
+        .order_by("evidence_due_by")
+        .values_list("evidence_due_by", "amount", "currency")[:5]
+    )
+    return DashboardPanel(
+        title="Disputes needing a response",
+        link=reverse("admin:billing_dispute_changelist") + "?status__exact=needs_response",
+        headers=["Evidence due", "Amount", "Currency"],
+        rows=[
+            [f"{due:%Y-%m-%d}" if due else "", amount, currency.upper()]
+            for due, amount, currency in waiting
+        ],
     )

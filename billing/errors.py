@@ -66,3 +66,16 @@ class RefundNotAllowed(Conflict):
 class InvalidRefund(DomainError):
     code = "invalid"
     default_message = "The refund amount is not valid."
+
+
+class PaymentMethodNotFound(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_message = "No such payment method in this workspace."
+
+
+class PaymentMethodRequired(Conflict):
+    code = "payment_method_required"
+    default_message = (
+        "Add a card (a SetupIntent) before subscribing to a paid plan without a trial."
+    )

@@ -23,8 +23,10 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
-def _client(key: str, base: str, retries: int) -> stripe.StripeClient:
-    return stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=retries)
+def _client(key: str, base: str, retries: int, version: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        key, base_addresses={"api": base}, max_network_retries=retries, stripe_version=version
+    )
 
 
 def client() -> Any:
@@ -33,7 +35,7 @@ def client() -> Any:
     if not key:
         raise BillingNotConfigured()
     base = settings.STRIPE_API_BASE or stripe.api_base
-    return _client(key, base, settings.STRIPE_MAX_NETWORK_RETRIES).v1
+    return _client(key, base, settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_API_VERSION).v1
 
 
 @contextmanager

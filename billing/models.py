@@ -1,4 +1,5 @@
-"""Tables of the billing app: Stripe customers, tenant subscriptions and the webhook ledger.
+"""Tables of the billing app: Stripe customers, the workspace's subscription, its invoices and
+payment methods, order payments, refunds and disputes, and the webhook ledger.
 
 Every table lives in the tenant's schema: an event, the object it refers to and the effect of
 processing it commit together in one schema.
@@ -70,6 +71,9 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     trial_end = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
+    # What the dunning policy did while an invoice stayed unpaid past the grace period (undone
+    # when it is paid): "downgraded" (the free plan's limits apply) or "suspended".
+    dunning_action = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -180,6 +184,105 @@ class Refund(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.amount} ({self.status})"
+
+
+class PaymentMethod(models.Model):
+    """A card attached to one of the schema's Stripe customers, mirrored (no card numbers: only
+    what Stripe shows, brand and last four digits)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="methods")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=30, default="card")
+    brand = models.CharField(max_length=30, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    detached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} ****{self.last4} ({self.stripe_id})"
+
+
+class Invoice(models.Model):
+    """A Stripe invoice of the workspace's subscription, mirrored, with the platform's dunning
+    state (its own retries and the owner's notices)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        UNCOLLECTIBLE = "uncollectible", "Uncollectible"
+        VOID = "void", "Void"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    stripe_id = models.CharField(max_length=255, unique=True)
+    number = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    billing_reason = models.CharField(max_length=50, blank=True)
+    currency = models.CharField(max_length=3)
+    amount_due = models.BigIntegerField(default=0)
+    amount_paid = models.BigIntegerField(default=0)
+    amount_remaining = models.BigIntegerField(default=0)
+    attempt_count = models.PositiveIntegerField(default=0)
+    hosted_invoice_url = models.CharField(max_length=500, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    stripe_created = models.DateTimeField()
+    # Dunning: when the first attempt failed, the platform's retries and the next one, and the
+    # number of failed attempts the owner was told about.
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    notified_attempts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-stripe_created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_retry_at"], name="billing_invoice_dunning"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.stripe_id} {self.amount_due} {self.currency} ({self.status})"
+
+
+class Dispute(models.Model):
+    """A chargeback on an order payment, mirrored from Stripe."""
+
+    class Status(models.TextChoices):
+        WARNING_NEEDS_RESPONSE = "warning_needs_response", "Inquiry, needs response"
+        WARNING_UNDER_REVIEW = "warning_under_review", "Inquiry, under review"
+        WARNING_CLOSED = "warning_closed", "Inquiry closed"
+        NEEDS_RESPONSE = "needs_response", "Needs response"
+        UNDER_REVIEW = "under_review", "Under review"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=30, choices=Status.choices)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

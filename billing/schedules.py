@@ -10,3 +10,11 @@ register(
         per_tenant=True,
     )
 )
+register(
+    Periodic(
+        "Unpaid subscription invoices: retries and the dunning policy",
+        "billing.dunning_run",
+        3600,
+        per_tenant=True,
+    )
+)

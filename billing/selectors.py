@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django_tenants.utils import schema_context
 
 from billing import permissions
-from billing.models import Customer, Payment, Subscription, WebhookEvent
+from billing.models import Customer, Invoice, Payment, PaymentMethod, Subscription, WebhookEvent
 from tenants.plans import FREE, plan_table
 
 
@@ -21,6 +21,8 @@ def plan_code_for(*, subscription: Subscription | None, assigned: str) -> str:
     subscription the plan assigned to the tenant (at creation, by platform staff) applies."""
     if subscription is None:
         return assigned or FREE
+    if subscription.dunning_action == "downgraded":
+        return FREE  # an invoice unpaid past the grace period (see billing.services.invoices)
     return subscription.plan if subscription.is_live else FREE
 
 
@@ -99,3 +101,15 @@ def order_payable_by(*, user, order_id: int):
     if order is None or not permissions.may_pay_for(user=user, order=order):
         return None
     return order
+
+
+def invoices() -> QuerySet[Invoice]:
+    """The workspace's subscription invoices, newest first."""
+    return Invoice.objects.select_related("subscription").order_by("-stripe_created", "-id")
+
+
+def payment_methods() -> QuerySet[PaymentMethod]:
+    """The workspace's cards (those of its own customer, still attached)."""
+    return PaymentMethod.objects.filter(
+        customer__kind=Customer.Kind.TENANT, detached_at__isnull=True
+    ).order_by("-created_at", "-id")

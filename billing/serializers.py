@@ -6,8 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import Payment, Refund, Subscription
-from billing.services import PRORATION_BEHAVIORS
+from billing.models import Invoice, Payment, PaymentMethod, Refund, Subscription
+from billing.services import PRORATION_BEHAVIORS, from_minor
 from tenants.plans import plan_table
 
 
@@ -168,3 +168,64 @@ class RefundCreateSerializer(serializers.Serializer):
         if "amount" in attrs:
             attrs["amount"] = to_minor(attrs["amount"], self.context["payment"].currency)
         return attrs
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = ["stripe_id", "type", "brand", "last4", "exp_month", "exp_year", "is_default"]
+        read_only_fields = fields
+
+
+class SetupIntentCreateSerializer(serializers.Serializer):
+    # A payment method Stripe.js already created (pm_...): confirmed server-side. Without it the
+    # client confirms the returned client secret with Stripe.js.
+    payment_method = serializers.RegexField(r"^pm_[A-Za-z0-9_]+$", required=False, max_length=255)
+
+
+class SetupIntentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+    client_secret = serializers.CharField()
+    payment_method = serializers.CharField(allow_null=True)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    amount_due = serializers.SerializerMethodField()
+    amount_paid = serializers.SerializerMethodField()
+    amount_remaining = serializers.SerializerMethodField()
+    subscription = serializers.CharField(source="subscription.stripe_id", default=None)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "stripe_id",
+            "number",
+            "status",
+            "billing_reason",
+            "currency",
+            "amount_due",
+            "amount_paid",
+            "amount_remaining",
+            "attempt_count",
+            "next_retry_at",
+            "hosted_invoice_url",
+            "period_start",
+            "period_end",
+            "paid_at",
+            "stripe_created",
+            "subscription",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_amount_due(self, obj) -> str:
+        return str(from_minor(obj.amount_due, obj.currency))
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_amount_paid(self, obj) -> str:
+        return str(from_minor(obj.amount_paid, obj.currency))
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_amount_remaining(self, obj) -> str:
+        return str(from_minor(obj.amount_remaining, obj.currency))

@@ -1,4 +1,5 @@
-"""Background work of the billing app: processing the webhook ledger (queue "high")."""
+"""Background work of the billing app: processing the webhook ledger (queue "high") and the
+dunning of unpaid invoices."""
 
 from celery import shared_task
 
@@ -22,3 +23,9 @@ def webhook_process(self, event_pk: int) -> str:
 def webhook_retry_stuck() -> int:
     """Periodic (per tenant): events left pending or failed are queued again."""
     return services.webhook_events_retry_stuck()
+
+
+@shared_task(name="billing.dunning_run")
+def dunning_run() -> dict:
+    """Periodic (per tenant): scheduled retries of unpaid invoices, then the dunning policy."""
+    return services.dunning_run()

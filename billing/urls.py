@@ -28,5 +28,22 @@ urlpatterns = [
         views.SubscriptionResumeView.as_view(),
         name="billing-subscription-resume",
     ),
+    path("invoices/", views.InvoiceListView.as_view(), name="billing-invoices"),
+    path("payment-methods/", views.PaymentMethodListView.as_view(), name="billing-payment-methods"),
+    path(
+        "payment-methods/setup/",
+        views.SetupIntentView.as_view(),
+        name="billing-payment-method-setup",
+    ),
+    path(
+        "payment-methods/<str:stripe_id>/",
+        views.PaymentMethodDetailView.as_view(),
+        name="billing-payment-method",
+    ),
+    path(
+        "payment-methods/<str:stripe_id>/default/",
+        views.PaymentMethodDefaultView.as_view(),
+        name="billing-payment-method-default",
+    ),
     *router.urls,
 ]

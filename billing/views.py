@@ -12,28 +12,33 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.errors import GatewayRejected
 from billing.models import Payment
 from billing.permissions import PaymentPermission
 from billing.serializers import (
+    InvoiceSerializer,
     PaymentConfirmSerializer,
     PaymentCreatedSerializer,
+    PaymentMethodSerializer,
     PaymentSerializer,
     PlanListSerializer,
     RefundCreateSerializer,
     RefundSerializer,
+    SetupIntentCreateSerializer,
+    SetupIntentSerializer,
     SubscriptionCancelSerializer,
     SubscriptionChangeSerializer,
     SubscriptionSerializer,
     SubscriptionStartSerializer,
     SubscriptionStateSerializer,
 )
-from core.errors import NotFound, error_response
+from core.errors import DomainError, NotFound, error_response
 from core.pagination import cursor_pagination
 from rbac.permissions import HasRBACPermission
 from tenants.plans import plan_limit
@@ -69,16 +74,21 @@ def stripe_webhook(request):
     if not isinstance(event, dict) or not event.get("id"):
         return error_response("invalid_payload", "The payload is not a Stripe event.", 400)
 
-    named = services.event_tenant(event)
     here = connection.schema_name
     if here == get_public_schema_name():
+        try:
+            named = services.event_tenant_resolve(event)
+        except GatewayRejected:  # what it refers to is not on this account: not ours
+            named = None
+        except DomainError:  # Stripe unreachable: answering 5xx makes Stripe deliver it again
+            return error_response("payment_gateway_unavailable", "Try again later.", 503)
         if not named or not selectors.is_workspace_schema(named):
             # Not ours (created outside the platform): acknowledged so Stripe stops sending it.
             logger.info("Stripe event %s names no workspace; ignored", event["id"])
             return JsonResponse({"received": True, "stored": False})
         with schema_context(named):
             _, created = services.webhook_event_record(event=event)
-    elif named and named != here:
+    elif (named := services.event_tenant(event)) and named != here:
         return JsonResponse({"received": True, "stored": False})
     else:
         _, created = services.webhook_event_record(event=event)
@@ -222,3 +232,67 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
             payment=payment, actor=request.user, **serializer.validated_data
         )
         return Response(RefundSerializer(refund).data, status=201)
+
+
+# --- The workspace's cards and invoices ------------------------------------------------------
+class PaymentMethodListView(generics.ListAPIView):
+    """The workspace's cards (brand, last four digits, which one is the default)."""
+
+    serializer_class = PaymentMethodSerializer
+    pagination_class = cursor_pagination(("-created_at", "-id"), name="PaymentMethodPagination")
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "billing.subscription"
+
+    def get_queryset(self):
+        return selectors.payment_methods()
+
+
+class SetupIntentView(APIView):
+    """POST: a SetupIntent to add a card; once it succeeds the card becomes the default."""
+
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "billing.subscription"
+    rbac_actions = {"post": "update"}
+
+    @extend_schema(request=SetupIntentCreateSerializer, responses={201: SetupIntentSerializer})
+    def post(self, request):
+        serializer = SetupIntentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        intent = services.setup_intent_create(
+            tenant=request.tenant, email=request.user.email, **serializer.validated_data
+        )
+        return Response(SetupIntentSerializer(intent).data, status=201)
+
+
+class PaymentMethodDefaultView(APIView):
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "billing.subscription"
+    rbac_actions = {"post": "update"}
+
+    @extend_schema(request=None, responses=PaymentMethodSerializer)
+    def post(self, request, stripe_id: str):
+        method = services.payment_method_set_default(stripe_id=stripe_id)
+        return Response(PaymentMethodSerializer(method).data)
+
+
+class PaymentMethodDetailView(APIView):
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "billing.subscription"
+    rbac_actions = {"delete": "update"}
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, stripe_id: str):
+        services.payment_method_detach(stripe_id=stripe_id)
+        return Response(status=204)
+
+
+class InvoiceListView(generics.ListAPIView):
+    """The workspace's subscription invoices, newest first."""
+
+    serializer_class = InvoiceSerializer
+    pagination_class = cursor_pagination(("-stripe_created", "-id"), name="InvoicePagination")
+    permission_classes = [HasRBACPermission]
+    rbac_resource = "billing.subscription"
+
+    def get_queryset(self):
+        return selectors.invoices()

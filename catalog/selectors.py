@@ -1,12 +1,13 @@
 """Reads of the catalog: product lists and search, categories, the ledger, sales analytics."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
 
@@ -29,13 +30,34 @@ ANALYTICS_PERIODS = {
 }
 
 
-def product_list() -> QuerySet[Product]:
-    """Live products with what the API shows of them, in a constant number of queries."""
-    return Product.objects.live().select_related("category").prefetch_related("tags")
+def product_list(*, with_tags: bool = True) -> QuerySet[Product]:
+    """Live products with what the API shows of them, in a constant number of queries.
+
+    without tags: for a page whose tags are read by :func:`tag_summaries_by_product`.
+    """
+    products = Product.objects.live().select_related("category")
+    return products.prefetch_related("tags") if with_tags else products
 
 
-def product_get(*, product_id: int) -> Product | None:
-    return product_list().filter(id=product_id).first()
+def tag_summaries_by_product(*, product_ids: list[int]) -> dict[int, list[dict]]:
+    """{product id: [{"id", "name", "slug"} of its tags, by name]}: one query, no model objects
+    (what the tags prefetch costs a page of 20 is mostly building managers and querysets)."""
+    if not product_ids:
+        return {}
+    through = Product.tags.through
+    rows = (
+        through.objects.filter(product_id__in=product_ids)
+        .order_by("tag__name")
+        .values_list("product_id", "tag_id", "tag__name", "tag__slug")
+    )
+    found: dict[int, list[dict]] = {}
+    for product_id, tag_id, name, slug in rows:
+        found.setdefault(product_id, []).append({"id": tag_id, "name": name, "slug": slug})
+    return found
+
+
+def product_get(*, product_id: int, with_tags: bool = True) -> Product | None:
+    return product_list(with_tags=with_tags).filter(id=product_id).first()
 
 
 def category_subtree_ids(*, category: Category) -> QuerySet:
@@ -272,40 +294,28 @@ def movements_for_product(*, product_id: int) -> QuerySet[InventoryMovement]:
     return InventoryMovement.objects.filter(product_id=product_id)
 
 
-def top_products(*, period: str, by: str = "revenue", limit: int = 10) -> list[dict]:
-    """Best sellers over the last day/week/month/year, by units sold or revenue.
+SalesSource = Callable[..., list[dict]]
+_sales_source: SalesSource | None = None
 
-    Sales are the ledger's reservations net of releases (cancellations), valued at the unit
-    price recorded on each ledger line.
+
+def register_sales_source(source: SalesSource) -> None:
+    """The app that records sales (orders) gives the catalog its figures (from its ready()).
+
+    source(since=datetime, by="revenue" | "units", limit=int) returns rows of {"product_id",
+    "name", "sku", "units_sold", "revenue"}, best first. The catalog's stock ledger cannot tell
+    a sale from a refunded one (a refund moves no stock), so best sellers are read from the
+    same figures as the sales reports and the two always agree.
     """
-    since = timezone.now() - ANALYTICS_PERIODS[period]
-    units = Sum(-F("quantity"))
-    revenue = Sum(
-        ExpressionWrapper(
-            -F("quantity") * F("unit_price"),
-            output_field=DecimalField(max_digits=18, decimal_places=2),
-        )
-    )
-    rows = (
-        InventoryMovement.objects.filter(
-            created_at__gte=since,
-            reason__in=[InventoryMovement.Reason.RESERVATION, InventoryMovement.Reason.RELEASE],
-        )
-        .values("product_id", "product__name", "product__sku")
-        .annotate(units_sold=units, revenue=revenue)
-        .filter(units_sold__gt=0)
-        .order_by("-units_sold" if by == "units" else "-revenue", "product_id")[:limit]
-    )
-    return [
-        {
-            "product_id": row["product_id"],
-            "name": row["product__name"],
-            "sku": row["product__sku"],
-            "units_sold": row["units_sold"],
-            "revenue": row["revenue"],
-        }
-        for row in rows
-    ]
+    global _sales_source
+    _sales_source = source
+
+
+def top_products(*, period: str, by: str = "revenue", limit: int = 10) -> list[dict]:
+    """Best sellers over the last day/week/month/year, by units sold or revenue: the registered
+    sales source's figures (nothing when no app records sales)."""
+    if _sales_source is None:
+        return []
+    return _sales_source(since=timezone.now() - ANALYTICS_PERIODS[period], by=by, limit=limit)
 
 
 def category_list() -> QuerySet[Category]:

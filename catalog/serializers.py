@@ -56,7 +56,11 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     """A product as the API returns it, with the computed sale and stock flags. cost_price only
-    with context["show_cost"] (callers who may edit products: catalog.permissions)."""
+    with context["show_cost"] (callers who may edit products: catalog.permissions).
+
+    context["tags"]: the page's tags by product (selectors.tag_summaries_by_product), read
+    instead of each product's prefetched tags.
+    """
 
     category = CategorySummarySerializer(read_only=True, allow_null=True)
     tags = TagSummarySerializer(many=True, read_only=True)
@@ -106,6 +110,11 @@ class ProductSerializer(serializers.ModelSerializer):
         # Same output as the generic ModelSerializer path (a test compares the two), built
         # directly: the generic path costs most of a list request's time.
         category = product.category
+        tags_by_product = self.context.get("tags")
+        if tags_by_product is not None:
+            tags = tags_by_product.get(product.id, [])
+        else:
+            tags = [{"id": t.id, "name": t.name, "slug": t.slug} for t in product.tags.all()]
         data = {
             "id": product.id,
             "name": product.name,
@@ -127,7 +136,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "category": {"id": category.id, "name": category.name, "slug": category.slug}
             if category
             else None,
-            "tags": [{"id": t.id, "name": t.name, "slug": t.slug} for t in product.tags.all()],
+            "tags": tags,
             "is_on_sale": product.is_on_sale,
             "is_low_stock": product.is_low_stock,
             "discount_percentage": _money(product.discount_percentage),
@@ -144,8 +153,11 @@ def _money(value) -> str | None:
     return None if value is None else f"{Decimal(value):.2f}"
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 def _timestamp(value) -> str:
-    return serializers.DateTimeField().to_representation(value)
+    return _DATETIME.to_representation(value)
 
 
 class ProductWriteSerializer(serializers.Serializer):

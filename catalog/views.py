@@ -84,21 +84,23 @@ class ProductViewSet(viewsets.GenericViewSet):
         return {"show_cost": can_see_cost(self.request.user)}
 
     def list(self, request):
-        return paginated_response(
-            pagination_class=self.pagination_class,
-            serializer_class=ProductSerializer,
-            queryset=self.filter_queryset(self.get_queryset()),
-            request=request,
-            view=self,
-            context=self._context(),
+        paginator = self.pagination_class()
+        queryset = self.filter_queryset(selectors.product_list(with_tags=False))
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        tags = selectors.tag_summaries_by_product(product_ids=[p.id for p in page])
+        context = {"request": request, "view": self, "tags": tags, **self._context()}
+        return paginator.get_paginated_response(
+            ProductSerializer(page, many=True, context=context).data
         )
 
     def retrieve(self, request, pk: int):
-        product = selectors.product_get(product_id=_int_pk(pk))
+        product = selectors.product_get(product_id=_int_pk(pk), with_tags=False)
         if product is None:
             raise ProductNotFound()
         services.product_view_record(product_id=product.id)
-        response = Response(ProductSerializer(product, context=self._context()).data)
+        tags = selectors.tag_summaries_by_product(product_ids=[product.id])
+        context = {"tags": tags, **self._context()}
+        response = Response(ProductSerializer(product, context=context).data)
         response["ETag"] = _etag(product)
         return response
 
@@ -200,11 +202,15 @@ class ProductViewSet(viewsets.GenericViewSet):
         params = SearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         q, limit, offset = (params.validated_data[k] for k in ("q", "limit", "offset"))
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(selectors.product_list(with_tags=False))
         found = selectors.product_search(queryset=queryset, text=q, limit=limit + 1, offset=offset)
         products = found["products"]
         more = len(products) > limit
         products = products[:limit]
+        context = {
+            "tags": selectors.tag_summaries_by_product(product_ids=[p.id for p in products]),
+            **self._context(),
+        }
         next_url = None
         if more and offset + limit < selectors.SEARCH_WINDOW:
             next_url = replace_query_param(request.build_absolute_uri(), "offset", offset + limit)
@@ -218,7 +224,7 @@ class ProductViewSet(viewsets.GenericViewSet):
                     {**data, "rank": round(float(p.rank), 4)}
                     for p, data in zip(
                         products,
-                        ProductSerializer(products, many=True, context=self._context()).data,
+                        ProductSerializer(products, many=True, context=context).data,
                         strict=True,
                     )
                 ],

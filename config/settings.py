@@ -160,9 +160,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# MongoDB holds a document per order (filled through the orders outbox) for the statistics and
+# reports; one database per workspace, named MONGODB_DB_PREFIX + the schema name. PostgreSQL
+# stays the source of truth: with MongoDB down, changes commit and wait in the outbox.
+MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:27017")
+MONGODB_DB_PREFIX = env.str("MONGODB_DB_PREFIX", default="platform_")
+MONGODB_POOL_MAX = env.int("MONGODB_POOL_MAX", default=10)
+# How long a call waits for a reachable server before giving up (the API then answers from
+# PostgreSQL and the outbox keeps the change).
+MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1500)
+# How long one call may wait for its answer (an aggregation over many documents takes a while).
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=60_000)
+# After a failed call, publishing right after commit is skipped for this long (the sweep retries).
+MONGODB_RETRY_SECONDS = env.float("MONGODB_RETRY_SECONDS", default=10.0)
+
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform"),
         # Keys are prefixed with the current schema so tenants never read each other's entries.
@@ -174,7 +188,7 @@ CACHES = {
 # Platform-wide authentication state (session revocation, lockouts): users and sessions are
 # global, so these keys are not prefixed with the current schema.
 CACHES["auth"] = {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "core.cache.SharedRedisCache",
     "LOCATION": REDIS_URL,
     "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform") + ":auth",
 }
@@ -229,7 +243,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.QueryFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.openapi.PlatformAutoSchema",
@@ -336,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.Payment.Status",
         "RefundStatusEnum": "billing.models.Refund.Status",
         "RefundReasonEnum": "billing.models.Refund.Reason",
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
         "RoomMemberRoleEnum": "chat.models.RoomMember.Role",
     },
 }
@@ -544,6 +559,19 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Signed webhook payloads older than this many seconds are refused (replays).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The API version every request names (and whose object shapes the code reads); set the same
+# version on the Stripe webhook endpoint so events arrive in these shapes too.
+STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-10-28.endive")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+# Dunning (written policy, see README "Billing"): after a subscription invoice's first failed
+# payment the platform retries it this many days later (each), emails the owner on every failure,
+# and once the grace period has passed applies BILLING_DUNNING_ACTION ("downgrade": the free
+# plan's limits apply; "suspend": the workspace is suspended). Paying the invoice undoes it.
+BILLING_DUNNING_RETRY_DAYS = env.list("BILLING_DUNNING_RETRY_DAYS", cast=int, default=[1, 3, 5])
+BILLING_DUNNING_GRACE_DAYS = env.int("BILLING_DUNNING_GRACE_DAYS", default=7)
+BILLING_DUNNING_ACTION = env.str("BILLING_DUNNING_ACTION", default="downgrade")
+if BILLING_DUNNING_ACTION not in ("downgrade", "suspend"):
+    raise ImproperlyConfigured("BILLING_DUNNING_ACTION must be 'downgrade' or 'suspend'.")
 BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="usd")
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
 # Workspace plans, one table (read by tenants.plans): the Stripe price each paid plan is billed
@@ -585,6 +613,11 @@ ORDERS_FREE_SHIPPING_FROM = env.str("ORDERS_FREE_SHIPPING_FROM", default="")
 ORDERS_DISCOUNT_CODES = env.str("ORDERS_DISCOUNT_CODES", default="")
 # Idempotency keys of checkout are kept this long.
 ORDERS_IDEMPOTENCY_KEY_HOURS = env.int("ORDERS_IDEMPOTENCY_KEY_HOURS", default=24)
+# Outbox rows the relay publishes to MongoDB per batch (right after commit and in the sweep).
+ORDERS_OUTBOX_BATCH = env.int("ORDERS_OUTBOX_BATCH", default=500)
+# Reads served from the order documents in MongoDB (stats, sales reports, the staff list); off:
+# from PostgreSQL. Either way, a MongoDB that does not answer falls back to PostgreSQL.
+ORDERS_READ_DOCUMENTS = env.bool("ORDERS_READ_DOCUMENTS", default=True)
 # --- Chat and presence (websockets) --------------------------------------------------------
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
 CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=32 * 1024)

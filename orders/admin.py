@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import DashboardPanel, ReadOnlyAdminMixin, columns
 from orders import services
-from orders.models import IdempotencyKey, Order
+from orders.models import IdempotencyKey, Order, OrderOutbox
 
 S = Order.Status
 
@@ -135,6 +135,19 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     search_fields = ["key", "order__number"]
     readonly_fields = ["customer", "key", "fingerprint", "order", "created_at"]
+
+
+@admin.register(OrderOutbox)
+class OrderOutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Order changes not yet in their MongoDB documents: normally empty within a second; rows
+    that stay say MongoDB is unreachable (the sweep publishes them once it answers)."""
+
+    rbac_resource = "orders.order"
+    rbac_actions = {"view": "read_all"}
+    list_display = ["id", "order_id", "version", "created_at"]
+    list_per_page = 50
+    search_fields = ["=order_id"]
+    readonly_fields = ["order_id", "version", "created_at"]
 
 
 @admin.site.register_panel

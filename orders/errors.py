@@ -29,3 +29,8 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_message = "This Idempotency-Key was already used with a different request."
+
+
+class OrderNotPaid(Conflict):
+    code = "order_not_paid"
+    default_message = "Nothing was paid for this order, so it cannot be refunded."

@@ -77,6 +77,9 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every change (orders.services.record_order_change): the order's document in
+    # MongoDB is only ever replaced by a higher version.
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -126,3 +129,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OrderOutbox(models.Model):
+    """A change of an order that its MongoDB document may not have yet.
+
+    Written in the transaction that changed the order (record_order_change); the relay deletes
+    the row once the order's document holds that version or a later one.
+    """
+
+    order_id = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["order_id"], name="order_outbox_order")]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} v{self.version}"

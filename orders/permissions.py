@@ -35,6 +35,7 @@ ORDER_ACTIONS = {
     "bulk_status": "read_all",
     "sales_report": "report",
     "stats": "report",
+    "stats_report": "report",
 }
 
 

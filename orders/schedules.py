@@ -16,3 +16,11 @@ register(
         queue="low",
     )
 )
+register(
+    Periodic(
+        "Publish order changes left in the outbox to MongoDB",
+        "orders.publish_documents",
+        every_seconds=15,
+        per_tenant=True,
+    )
+)

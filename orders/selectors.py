@@ -115,15 +115,34 @@ def sales_by_product_day(
     )
 
 
+def _stats_filter(payment_method: str | None, product_id: int | None) -> tuple[str, list]:
+    """The SQL condition (and its parameters) of the stats filters, on orders_order: constant
+    text, the values go as parameters."""
+    return (
+        " AND (%s::text IS NULL OR payment_method = %s)"
+        " AND (%s::bigint IS NULL OR items @> jsonb_build_array("
+        "jsonb_build_object('product_id', %s::bigint)))",
+        [payment_method, payment_method, product_id, product_id],
+    )
+
+
 def order_stats(
-    *, date_from: date | None = None, date_to: date | None = None, top: int = 10
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    top: int = 10,
+    payment_method: str | None = None,
+    product_id: int | None = None,
 ) -> dict[str, Any]:
     """Totals, average order value, orders by status, revenue by month and top products.
 
     Revenue and averages count orders in SALES_STATUSES; `by_status` counts every order.
+    Filters: the payment method, and orders that contain a product (top_products then counts
+    every line of those orders).
     """
     start, end = _period(date_from, date_to)
     statuses = list(SALES_STATUSES)
+    where, where_params = _stats_filter(payment_method, product_id)
     (totals,) = _fetch(
         """
         SELECT count(*) FILTER (WHERE status = ANY(%s)) AS orders,
@@ -131,16 +150,16 @@ def order_stats(
                coalesce(avg(total) FILTER (WHERE status = ANY(%s)), 0) AS average_order_value,
                coalesce(sum(item_count) FILTER (WHERE status = ANY(%s)), 0) AS units,
                count(DISTINCT customer_id) FILTER (WHERE status = ANY(%s)) AS customers
-        FROM orders_order WHERE created_at >= %s AND created_at < %s
-        """,
-        [statuses] * 5 + [start, end],
+        FROM orders_order WHERE created_at >= %s AND created_at < %s"""  # noqa: S608
+        + where,
+        [statuses] * 5 + [start, end, *where_params],
     )
     totals["average_order_value"] = Decimal(totals["average_order_value"]).quantize(Decimal("0.01"))
     by_status = {s: 0 for s in S.values}
     for row in _fetch(
-        "SELECT status, count(*) AS n FROM orders_order "
-        "WHERE created_at >= %s AND created_at < %s GROUP BY status",
-        [start, end],
+        "SELECT status, count(*) AS n FROM orders_order "  # noqa: S608
+        "WHERE created_at >= %s AND created_at < %s" + where + " GROUP BY status",
+        [start, end, *where_params],
     ):
         by_status[row["status"]] = row["n"]
     by_month = _fetch(
@@ -148,10 +167,10 @@ def order_stats(
         SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
                count(*) AS orders, sum(total) AS revenue
         FROM orders_order
-        WHERE created_at >= %s AND created_at < %s AND status = ANY(%s)
-        GROUP BY 1 ORDER BY 1
-        """,
-        [start, end, statuses],
+        WHERE created_at >= %s AND created_at < %s AND status = ANY(%s)"""  # noqa: S608
+        + where
+        + " GROUP BY 1 ORDER BY 1",
+        [start, end, statuses, *where_params],
     )
     top_products = _fetch(
         """
@@ -160,10 +179,10 @@ def order_stats(
                sum((line->>'subtotal')::numeric) AS revenue,
                count(*) AS orders
         FROM orders_order o CROSS JOIN LATERAL jsonb_array_elements(o.items) AS line
-        WHERE o.created_at >= %s AND o.created_at < %s AND o.status = ANY(%s)
-        GROUP BY 1 ORDER BY revenue DESC, 1 LIMIT %s
-        """,
-        [start, end, statuses, top],
+        WHERE o.created_at >= %s AND o.created_at < %s AND o.status = ANY(%s)"""  # noqa: S608
+        + where
+        + " GROUP BY 1 ORDER BY revenue DESC, 1 LIMIT %s",
+        [start, end, statuses, *where_params, top],
     )
     return {
         "period": {"from": start.date(), "to": (end - timedelta(days=1)).date()},
@@ -172,3 +191,27 @@ def order_stats(
         "revenue_by_month": by_month,
         "top_products": top_products,
     }
+
+
+def product_sales(*, since: datetime, by: str = "revenue", limit: int = 10) -> list[dict[str, Any]]:
+    """Best sellers since `since`, by units or revenue: the catalog's top products.
+
+    The same definition as the sales reports (orders in SALES_STATUSES, line quantities and
+    subtotals), so a refunded or cancelled order counts in neither.
+    """
+    return _fetch(
+        """
+        SELECT (line->>'product_id')::bigint AS product_id,
+               max(line->>'name') AS name,
+               max(line->>'sku') AS sku,
+               sum((line->>'quantity')::int) AS units_sold,
+               sum((line->>'subtotal')::numeric) AS revenue
+        FROM orders_order o CROSS JOIN LATERAL jsonb_array_elements(o.items) AS line
+        WHERE o.created_at >= %s AND o.status = ANY(%s)
+        GROUP BY 1
+        ORDER BY CASE WHEN %s THEN sum((line->>'quantity')::int) END DESC,
+                 revenue DESC, units_sold DESC, 1
+        LIMIT %s
+        """,
+        [since, list(SALES_STATUSES), by == "units", limit],
+    )

@@ -213,6 +213,11 @@ class ReportQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class StatsQuerySerializer(ReportQuerySerializer):
+    payment_method = serializers.ChoiceField(choices=Order.PaymentMethod.choices, required=False)
+    top = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+
+
 class OrderSalesRowSerializer(serializers.Serializer):
     day = serializers.DateField()
     product_id = serializers.IntegerField()
@@ -256,3 +261,8 @@ class OrderStatsSerializer(serializers.Serializer):
     by_status = serializers.DictField(child=serializers.IntegerField())
     revenue_by_month = OrderMonthRevenueSerializer(many=True)
     top_products = OrderTopProductSerializer(many=True)
+    source = serializers.ChoiceField(
+        choices=["mongodb", "postgresql"],
+        help_text="Where the figures were read: the order documents, or PostgreSQL when "
+        "MongoDB did not answer.",
+    )

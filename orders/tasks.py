@@ -22,3 +22,20 @@ def purge_idempotency_keys() -> int:
     from orders.services import idempotency_keys_purge
 
     return idempotency_keys_purge()
+
+
+@shared_task(name="orders.publish_documents", acks_late=True)
+def publish_documents() -> int:
+    """The relay's sweep: publishes this tenant's outbox rows left after their commit (MongoDB
+    was down, a process died) to the order documents. Rows of a failed run stay for the next."""
+    import logging
+
+    from core import mongo
+    from orders.services import outbox_drain
+
+    try:
+        return outbox_drain(max_batches=20)
+    except mongo.MongoError as exc:
+        mongo.mark_failed()
+        logging.getLogger(__name__).warning("order outbox kept: %s", type(exc).__name__)
+        return 0

@@ -156,25 +156,40 @@ def build_snapshot(user_id) -> dict:
     return snapshot
 
 
-def snapshot_for(user, versions: tuple[str, str] | None = None) -> dict:
+# A user object that lives for one request only (set by the API's authentication) may keep its
+# snapshot for the rest of that request without asking Redis again; any other user object (a
+# websocket's, a test's) checks the versions on every call.
+REQUEST_SCOPED_USER = "_rbac_request_scoped"
+
+
+def snapshot_for(user, prefetched: tuple | None = None) -> dict:
     """The user's resolved rules in the current tenant, from the cache when it is warm.
 
-    versions: the user's rbac_cache.versions() when the caller read them already (in bulk).
+    prefetched: the user's rbac_cache.versions_and_snapshot() when the caller read it already
+    (in bulk, rbac_cache.versions_and_snapshots).
     """
-    rules_version, user_version = versions or rbac_cache.versions(user.pk)
-    key = rbac_cache.snapshot_key(user.pk, rules_version, user_version)
     memo = getattr(user, "_rbac_snapshot", None)
     now = time.time()
-    if memo and memo[0] == (connection.schema_name, key) and not _expired(memo[1], now):
+    if (
+        memo
+        and getattr(user, REQUEST_SCOPED_USER, False)
+        and memo[0][0] == connection.schema_name
+        and memo[2] == rbac_cache.local_generation
+        and not _expired(memo[1], now)
+    ):
         return memo[1]
-    snapshot = rbac_cache.get_snapshot(key)
+    generation = rbac_cache.local_generation
+    versions, snapshot = prefetched or rbac_cache.versions_and_snapshot(user.pk)
+    key = (connection.schema_name, versions)
+    if memo and memo[0] == key and not _expired(memo[1], now):
+        return memo[1]
     if snapshot is None or _expired(snapshot, now):
         snapshot = build_snapshot(user.pk)
         timeout = rbac_cache.SNAPSHOT_TTL
         if snapshot["expires"]:
             timeout = int(snapshot["expires"] - now) + 1
-        rbac_cache.set_snapshot(key, snapshot, timeout)
-    user._rbac_snapshot = ((connection.schema_name, key), snapshot)
+        rbac_cache.set_snapshot(user.pk, versions, snapshot, timeout)
+    user._rbac_snapshot = (key, snapshot, generation)
     return snapshot
 
 
@@ -334,14 +349,13 @@ def has_permission(user, resource: str, action: str, context: dict | None = None
 def has_permission_many(users, resource: str, action: str) -> dict:
     """has_permission (no context, no object) for several users: user pk -> allowed.
 
-    The version tokens of all of them are read in one round trip; a user whose snapshot is
-    memoised on the object (a websocket connection's user) needs no other.
+    The version tokens and cached snapshots of all of them are read in one round trip.
     """
     users = [user for user in users if user is not None and user.is_authenticated]
-    versions = rbac_cache.versions_many([user.pk for user in users])
+    prefetched = rbac_cache.versions_and_snapshots([user.pk for user in users])
     return {
         user.pk: decide(
-            user, resource, action, snapshot=snapshot_for(user, versions[user.pk])
+            user, resource, action, snapshot=snapshot_for(user, prefetched[user.pk])
         ).allowed
         for user in users
     }

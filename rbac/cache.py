@@ -1,12 +1,14 @@
 """Per-user permission snapshots in Redis, invalidated by version keys.
 
-A snapshot is stored under a key that embeds two version tokens: the tenant's rule version
+A snapshot is stored with the two version tokens it was built under: the tenant's rule version
 (bumped when resources, permissions, roles or grants change) and the user's version (bumped when
-their assignments or membership change). Bumping a token makes every older snapshot unreachable;
-tokens are random, so an evicted version key never resurrects a stale snapshot. Keys are
-schema-prefixed by the cache's key function, so tenants never share entries.
+their assignments or membership change). A snapshot is used only while both tokens are still the
+current ones, and the three keys are read in one round trip. Bumping a token makes every older
+snapshot stale; tokens are random, so an evicted version key never resurrects a stale snapshot.
+Keys are schema-prefixed by the cache's key function, so tenants never share entries.
 """
 
+import itertools
 import uuid
 
 from django.core.cache import cache
@@ -25,51 +27,64 @@ def _token() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def versions(user_id) -> tuple[str, str]:
-    """The tenant's rule version and the user's version (created on first use): one round trip."""
-    keys = [RULES_KEY, _user_key(user_id)]
-    found = cache.get_many(keys)
-    result = []
-    for key in keys:
-        value = found.get(key)
-        if value is None:
-            cache.add(key, _token(), timeout=None)
-            value = cache.get(key)
-        result.append(value)
-    return result[0], result[1]
+def _snapshot_key(user_id) -> str:
+    return f"rbac:snapshot:{user_id}"
 
 
-def versions_many(user_ids) -> dict:
-    """versions() of several users (user id -> (rules, user)) in one round trip."""
+# Counts the bumps made by this process: a snapshot kept for the rest of one request is dropped
+# when the request itself changed the rules (see rbac.access.snapshot_for).
+_local_bumps = itertools.count()
+local_generation = 0
+
+
+def versions_and_snapshot(user_id) -> tuple[tuple[str, str], dict | None]:
+    """The current (rule version, user version), created on first use, and the user's cached
+    snapshot if it was built under exactly those versions: one round trip when warm."""
+    return versions_and_snapshots([user_id])[user_id]
+
+
+def versions_and_snapshots(user_ids) -> dict:
+    """versions_and_snapshot of several users (user id -> (versions, snapshot or None)), all in
+    one round trip when warm."""
     user_ids = list(dict.fromkeys(user_ids))
-    keys = [RULES_KEY] + [_user_key(user_id) for user_id in user_ids]
+    keys = [RULES_KEY]
+    for user_id in user_ids:
+        keys += [_user_key(user_id), _snapshot_key(user_id)]
     found = cache.get_many(keys)
-    for key in keys:
+    for key in [RULES_KEY] + [_user_key(user_id) for user_id in user_ids]:
         if found.get(key) is None:
             cache.add(key, _token(), timeout=None)
             found[key] = cache.get(key)
-    return {user_id: (found[RULES_KEY], found[_user_key(user_id)]) for user_id in user_ids}
+    result = {}
+    for user_id in user_ids:
+        current = (found[RULES_KEY], found[_user_key(user_id)])
+        stored = found.get(_snapshot_key(user_id))
+        if isinstance(stored, dict) and tuple(stored.get("versions", ())) == current:
+            result[user_id] = (current, stored["snapshot"])
+        else:
+            result[user_id] = (current, None)
+    return result
 
 
-def snapshot_key(user_id, rules_version: str, user_version: str) -> str:
-    return f"rbac:snap:{user_id}:{rules_version}:{user_version}"
-
-
-def get_snapshot(key: str) -> dict | None:
-    return cache.get(key)
-
-
-def set_snapshot(key: str, snapshot: dict, timeout: int) -> None:
-    cache.set(key, snapshot, timeout=max(1, min(SNAPSHOT_TTL, timeout)))
+def set_snapshot(user_id, versions: tuple[str, str], snapshot: dict, timeout: int) -> None:
+    cache.set(
+        _snapshot_key(user_id),
+        {"versions": list(versions), "snapshot": snapshot},
+        timeout=max(1, min(SNAPSHOT_TTL, timeout)),
+    )
 
 
 def _bump(key: str) -> None:
+    global local_generation
+    local_generation = next(_local_bumps) + 1
     cache.set(key, _token(), timeout=None)
     # Bump again after commit: a request that rebuilt a snapshot between the first bump and the
     # commit read the old rows and must not keep serving them.
     schema = connection.schema_name
 
     def bump_again():
+        global local_generation
+        local_generation = next(_local_bumps) + 1
         with schema_context(schema):
             cache.set(key, _token(), timeout=None)
 

@@ -7,11 +7,23 @@ the workspace has its own front end.
 
 from django.conf import settings
 
+from tenants.resolution import PRIMARY_DOMAIN_ATTR
+
+_UNKNOWN = object()
+
+
+def _primary_domain_name(tenant) -> str | None:
+    # The request's tenant (tenants.resolution) already knows it; any other is asked.
+    name = getattr(tenant, PRIMARY_DOMAIN_ATTR, _UNKNOWN)
+    if name is _UNKNOWN:
+        domain = tenant.get_primary_domain()
+        name = domain.domain if domain is not None else None
+    return name
+
 
 def platform_base_url(tenant) -> str:
     """<scheme>://<the tenant's primary domain>[:port]: pages the platform itself serves."""
-    domain = tenant.get_primary_domain() if tenant is not None else None
-    host = domain.domain if domain is not None else settings.PUBLIC_DOMAIN
+    host = (_primary_domain_name(tenant) if tenant is not None else None) or settings.PUBLIC_DOMAIN
     port = settings.LINK_PORT
     return f"{settings.LINK_SCHEME}://{host}{':' + port if port else ''}"
 

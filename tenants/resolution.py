@@ -54,10 +54,22 @@ def hosts_changed() -> None:
     transaction.on_commit(_bump)
 
 
+# The memoised tenant carries its primary domain name (None without one), so links built for
+# the request's workspace (tenants.links) need no query either.
+PRIMARY_DOMAIN_ATTR = "_primary_domain_name"
+
+
 def _lookup(hostname: str):
     domain_model = get_tenant_domain_model()
     domain = domain_model.objects.select_related("tenant").filter(domain=hostname).first()
-    return domain.tenant if domain is not None else None
+    if domain is None:
+        return None
+    tenant = domain.tenant
+    primary = domain
+    if not domain.is_primary:
+        primary = domain_model.objects.filter(tenant_id=tenant.pk, is_primary=True).first()
+    setattr(tenant, PRIMARY_DOMAIN_ATTR, primary.domain if primary is not None else None)
+    return tenant
 
 
 def tenant_for_host(hostname: str):

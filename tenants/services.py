@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from tenants import hooks
 from tenants.errors import DomainTaken, InvalidTenant, SlugTaken
 from tenants.models import Domain, Tenant
 from tenants.template import (
@@ -149,7 +150,8 @@ def tenants_purge_due(*, now=None) -> list[str]:
             locked = Tenant.objects.select_for_update(skip_locked=True).filter(pk=tenant.pk).first()
             if locked is None or locked.delete_after is None or locked.delete_after > now:
                 continue
-            slug = locked.slug
+            slug, schema = locked.slug, locked.schema_name
             locked.delete(force_drop=True)
+            transaction.on_commit(lambda schema=schema: hooks.workspace_purged(schema))
             purged.append(slug)
     return purged

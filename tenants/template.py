@@ -142,8 +142,19 @@ _dump_cache: dict[tuple, str] = {}
 _SESSION_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|\\)", re.MULTILINE)
 
 
+_binary_cache: dict[int, str | None] = {}
+
+
 def _pg_dump_binary() -> str | None:
-    """A pg_dump whose major version matches the server's (PATH, then pgserver's own)."""
+    """A pg_dump whose major version matches the server's (PATH, then pgserver's own); looked
+    for once per process and server version (each look runs `pg_dump --version`)."""
+    server_major = connection.pg_version // 10000
+    if server_major not in _binary_cache:
+        _binary_cache[server_major] = _find_pg_dump(server_major)
+    return _binary_cache[server_major]
+
+
+def _find_pg_dump(server_major: int) -> str | None:
     candidates = [shutil.which("pg_dump")]
     try:
         import pgserver
@@ -151,7 +162,6 @@ def _pg_dump_binary() -> str | None:
         candidates.append(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"))
     except ImportError:
         pass
-    server_major = connection.pg_version // 10000
     for binary in filter(None, candidates):
         try:
             out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)

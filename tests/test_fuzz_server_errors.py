@@ -75,6 +75,20 @@ def no_debug(settings):
     return settings
 
 
+@pytest.fixture
+def stripe_standin(settings):
+    """Billing configured against the local Stripe stand-in, so its operations run for real
+    (without keys they answer 503 billing_not_configured by design)."""
+    from config.standins.stripe import stripe_stub
+
+    with stripe_stub() as stub:
+        settings.STRIPE_SECRET_KEY = "sk_test_fuzz"
+        settings.STRIPE_WEBHOOK_SECRET = "whsec_fuzz"
+        settings.STRIPE_API_BASE = stub.url
+        settings.STRIPE_MAX_NETWORK_RETRIES = 0
+        yield stub
+
+
 @contextmanager
 def _in_the_test_transaction():
     """Requests served in the test's transaction, as Django's test client serves them: the end
@@ -90,7 +104,7 @@ def _in_the_test_transaction():
 
 @pytest.mark.django_db
 def test_no_operation_of_a_workspace_host_answers_a_server_error(
-    no_debug, tenant_a, make_user, client_a
+    no_debug, stripe_standin, tenant_a, make_user, client_a
 ):
     from accounts.tokens import tokens_for_user
 

@@ -157,3 +157,28 @@ def test_platform_admin_deactivates_users_instead_of_deleting(tenant_a, make_use
     assert response.status_code == 302
     target.refresh_from_db()
     assert target.is_active is False
+
+
+@pytest.mark.django_db
+def test_readyz_checks_mongodb(client_a):
+    response = client_a.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["mongodb"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_readyz_is_degraded_not_unavailable_when_mongodb_is_down(client_a, settings):
+    from core import mongo
+
+    settings.MONGODB_URL = "mongodb://127.0.0.1:9"  # nothing listens there
+    settings.MONGODB_TIMEOUT_MS = 200
+    mongo.reset()
+    try:
+        response = client_a.get("/readyz")
+    finally:
+        mongo.reset()  # the next call makes a client from the restored settings
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["mongodb"]["ok"] is False
+    assert body["checks"]["postgres"]["ok"] is True

@@ -19,6 +19,7 @@ from accounts.services.registration import verification_send
 from notifications.rendering import base_url_current
 from notifications.services import email_send
 from rbac.services import rbac_sync
+from tenants import hooks
 from tenants.errors import InvalidTenant
 from tenants.links import app_base_url
 from tenants.models import Membership, Tenant
@@ -53,6 +54,9 @@ def tenant_create(
         if owner is None:
             owner = User.objects.create_user(email=email, password=owner_password)
         membership_set(user=owner, tenant=tenant, role=Membership.Role.OWNER)
+    # Stores outside PostgreSQL (the order documents) follow once the workspace exists.
+    schema = tenant.schema_name
+    transaction.on_commit(lambda: hooks.workspace_created(schema))
     return tenant
 
 

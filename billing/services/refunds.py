@@ -90,3 +90,21 @@ def refund_if_order_cancelled(*, payment: Payment) -> Refund | None:
         return None
     logger.info("Refunding %s: order %s is cancelled", payment.stripe_id, payment.order_id)
     return refund_create(payment=payment, reason=Refund.Reason.REQUESTED_BY_CUSTOMER)
+
+
+def refunds_sync_for_charge(*, charge: dict) -> list[Refund]:
+    """charge.refunded: every refund of the charge's payment as Stripe has it (refunds made on
+    the dashboard too), then the payment itself."""
+    intent = charge.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if not intent:
+        return []  # an invoice's charge: the invoice events carry what matters
+    if not Payment.objects.filter(stripe_id=intent).exists():
+        raise EventNotReady(f"payment {intent} is not known here yet")
+    listed = gateway.call(
+        gateway.client().refunds.list, params={"payment_intent": intent, "limit": 100}
+    )
+    refunds = [refund_apply(data=gateway.as_dict(r)) for r in listed.data]
+    payment_sync(stripe_id=intent)
+    return refunds

@@ -5,10 +5,17 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from billing import gateway, selectors
-from billing.errors import EventNotReady, InvalidPlan, NoSubscription, SubscriptionExists
+from billing.errors import (
+    EventNotReady,
+    InvalidPlan,
+    NoSubscription,
+    PaymentMethodRequired,
+    SubscriptionExists,
+)
 from billing.models import Subscription
 from billing.services._common import _schema, _ts
 from billing.services.customers import customer_for_tenant
+from billing.services.payment_methods import default_payment_method_id
 from tenants.plans import plan_table
 
 PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
@@ -97,12 +104,17 @@ def subscription_start(
         raise SubscriptionExists()
     customer = customer_for_tenant(tenant=tenant, email=email)
     previous = Subscription.objects.count()
+    with_trial = bool(trial and previous == 0 and settings.BILLING_TRIAL_DAYS)
+    if not with_trial and not payment_method and not default_payment_method_id(customer=customer):
+        # Without a card the first invoice cannot be paid (Stripe would leave the subscription
+        # incomplete): the client adds one first (POST payment-methods/setup/).
+        raise PaymentMethodRequired()
     params: dict = {
         "customer": customer.stripe_id,
         "items": [{"price": price}],
         "metadata": {"tenant": _schema(), "plan": plan},
     }
-    if trial and previous == 0 and settings.BILLING_TRIAL_DAYS:
+    if with_trial:
         params["trial_period_days"] = settings.BILLING_TRIAL_DAYS
     if payment_method:
         params["default_payment_method"] = payment_method

@@ -12,8 +12,15 @@ from django.utils import timezone
 from billing.errors import EventNotReady
 from billing.models import WebhookEvent
 from billing.services._common import _schema
+from billing.services.disputes import dispute_sync
+from billing.services.invoices import invoice_sync
+from billing.services.payment_methods import (
+    customer_sync,
+    payment_method_sync,
+    setup_intent_sync,
+)
 from billing.services.payments import payment_sync
-from billing.services.refunds import refund_if_order_cancelled, refund_sync
+from billing.services.refunds import refund_if_order_cancelled, refund_sync, refunds_sync_for_charge
 from billing.services.subscriptions import subscription_sync
 
 logger = logging.getLogger(__name__)
@@ -31,6 +38,38 @@ def event_tenant(event: dict) -> str | None:
     for metadata in candidates:
         if isinstance(metadata, dict) and metadata.get("tenant"):
             return str(metadata["tenant"])
+    return None
+
+
+def event_tenant_resolve(event: dict) -> str | None:
+    """The workspace an event belongs to: named in its object's metadata, else in the metadata
+    of the customer or the payment it refers to (payment methods and disputes carry none of
+    their own; a detached payment method names its former customer in previous_attributes)."""
+    from billing import gateway
+
+    named = event_tenant(event)
+    if named:
+        return named
+    data = event.get("data", {}) or {}
+    obj = data.get("object", {}) or {}
+    previous = data.get("previous_attributes") or {}
+    lookups = [
+        ("customer", obj.get("customer") or previous.get("customer")),
+        ("payment_intent", obj.get("payment_intent")),
+    ]
+    if obj.get("object") == "customer":
+        lookups.insert(0, ("customer", obj.get("id")))
+    for kind, ref in lookups:
+        if isinstance(ref, dict):
+            ref = ref.get("id")
+        if not ref:
+            continue
+        client = gateway.client()
+        service = client.customers if kind == "customer" else client.payment_intents
+        found = gateway.as_dict(gateway.call(service.retrieve, ref))
+        tenant = (found.get("metadata") or {}).get("tenant")
+        if tenant:
+            return str(tenant)
     return None
 
 
@@ -93,6 +132,27 @@ def _handle_invoice(obj: dict) -> None:
     stripe_id = parent.get("subscription") or obj.get("subscription")
     if stripe_id:
         subscription_sync(stripe_id=stripe_id)
+    invoice_sync(stripe_id=obj["id"])
+
+
+def _handle_charge_refunded(obj: dict) -> None:
+    refunds_sync_for_charge(charge=obj)
+
+
+def _handle_dispute(obj: dict) -> None:
+    dispute_sync(stripe_id=obj["id"])
+
+
+def _handle_payment_method(obj: dict) -> None:
+    payment_method_sync(stripe_id=obj["id"])
+
+
+def _handle_customer(obj: dict) -> None:
+    customer_sync(stripe_id=obj["id"])
+
+
+def _handle_setup_intent(obj: dict) -> None:
+    setup_intent_sync(stripe_id=obj["id"])
 
 
 # Handlers get the event's object but act on Stripe's current state of it (re-read), so late,
@@ -104,8 +164,31 @@ HANDLERS = {
     "customer.subscription.paused": _handle_subscription,
     "customer.subscription.resumed": _handle_subscription,
     "customer.subscription.trial_will_end": _handle_subscription,
-    "invoice.paid": _handle_invoice,
-    "invoice.payment_failed": _handle_invoice,
+    **{
+        f"invoice.{kind}": _handle_invoice
+        for kind in (
+            "created",
+            "finalized",
+            "updated",
+            "paid",
+            "payment_succeeded",
+            "payment_failed",
+            "payment_action_required",
+            "voided",
+            "marked_uncollectible",
+        )
+    },
+    "charge.refunded": _handle_charge_refunded,
+    "charge.dispute.created": _handle_dispute,
+    "charge.dispute.updated": _handle_dispute,
+    "charge.dispute.closed": _handle_dispute,
+    "charge.dispute.funds_withdrawn": _handle_dispute,
+    "charge.dispute.funds_reinstated": _handle_dispute,
+    "payment_method.attached": _handle_payment_method,
+    "payment_method.detached": _handle_payment_method,
+    "payment_method.updated": _handle_payment_method,
+    "customer.updated": _handle_customer,
+    "setup_intent.succeeded": _handle_setup_intent,
     "payment_intent.succeeded": _handle_payment_intent,
     "payment_intent.payment_failed": _handle_payment_intent,
     "payment_intent.canceled": _handle_payment_intent,

@@ -5,7 +5,7 @@ import json
 import pytest
 import stripe
 
-from billing.testing import sign_payload, stripe_stub
+from config.standins.stripe import sign_payload, stripe_stub
 
 WEBHOOK_SECRET = "whsec_test_platform_secret"
 SECRET_KEY = "sk_test_platform_secret_key_0123456789"
@@ -75,3 +75,14 @@ def owner(make_user, tenant_a):
 @pytest.fixture
 def api(auth_client, owner, tenant_a):
     return auth_client(owner, tenant_a)
+
+
+@pytest.fixture
+def card(stripe_api, api):
+    """The workspace has a default card, added as a client does: a SetupIntent confirmed with a
+    payment method (server-side here; Stripe.js in a browser)."""
+    response = api.post(
+        "/api/v1/billing/payment-methods/setup/", {"payment_method": "pm_card_visa"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["payment_method"]

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context
 
 from billing import services
 from billing.models import Customer, Payment, WebhookEvent
-from billing.testing import sign_payload
 from billing.tests.conftest import WEBHOOK_SECRET, WEBHOOK_URL
+from config.standins.stripe import sign_payload
 from orders.models import Order
 from orders.tests.factories import OrderFactory
 

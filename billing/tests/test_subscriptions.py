@@ -75,7 +75,7 @@ def test_customers_are_created_lazily_once_per_user(stripe_api, in_a, owner, mak
     assert calls[0].params["email"] == "owner@alpha.test"
 
 
-def test_a_trial_is_only_for_a_first_subscription(stripe_api, api, in_a):
+def test_a_trial_is_only_for_a_first_subscription(stripe_api, card, api, in_a):
     api.post(URL, {"plan": "pro"}, format="json")
     api.post("/api/v1/billing/subscription/cancel/", {"at_period_end": False}, format="json")
     response = api.post(URL, {"plan": "pro", "trial": True}, format="json")
@@ -84,7 +84,7 @@ def test_a_trial_is_only_for_a_first_subscription(stripe_api, api, in_a):
     assert "trial_period_days" not in stripe_api.calls("POST", "/v1/subscriptions")[-1].params
 
 
-def test_changing_plan_prorates_on_the_same_item(stripe_api, api, tenant_a):
+def test_changing_plan_prorates_on_the_same_item(stripe_api, card, api, tenant_a):
     api.post(URL, {"plan": "pro"}, format="json")
     response = api.post(
         "/api/v1/billing/subscription/change/",
@@ -109,7 +109,7 @@ def test_changing_plan_prorates_on_the_same_item(stripe_api, api, tenant_a):
     assert len(stripe_api.calls("POST", r"/v1/subscriptions/sub_\w+")) == 1
 
 
-def test_cancel_at_period_end_then_resume(stripe_api, api, tenant_a):
+def test_cancel_at_period_end_then_resume(stripe_api, card, api, tenant_a):
     api.post(URL, {"plan": "pro"}, format="json")
     response = api.post("/api/v1/billing/subscription/cancel/", {}, format="json")
     assert response.status_code == 200
@@ -131,7 +131,7 @@ def test_cancel_at_period_end_then_resume(stripe_api, api, tenant_a):
     assert (sub.status, sub.cancel_at_period_end) == ("active", False)
 
 
-def test_cancel_now_returns_the_workspace_to_the_free_plan(stripe_api, api, tenant_a):
+def test_cancel_now_returns_the_workspace_to_the_free_plan(stripe_api, card, api, tenant_a):
     api.post(URL, {"plan": "pro"}, format="json")
     response = api.post(
         "/api/v1/billing/subscription/cancel/", {"at_period_end": False}, format="json"
@@ -240,7 +240,9 @@ def _fresh(tenant):
 
 
 # --- Plan limits -----------------------------------------------------------------------------
-def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user, tenant_a, api):
+def test_the_members_limit_follows_the_subscription_status(
+    stripe_api, card, make_user, tenant_a, api
+):
     # Free plan: 3 members (the owner is one).
     make_user(email="two@alpha.test", tenant=tenant_a)
     make_user(email="three@alpha.test", tenant=tenant_a)
@@ -270,7 +272,7 @@ def test_the_members_limit_follows_the_subscription_status(stripe_api, make_user
     assert Membership.objects.filter(tenant=tenant_a).count() == members
 
 
-def test_the_storage_quota_follows_the_plan(stripe_api, api, tenant_a, plan_limits):
+def test_the_storage_quota_follows_the_plan(stripe_api, card, api, tenant_a, plan_limits):
     plan_limits("free", storage_bytes=100)
     plan_limits("pro", storage_bytes=1000)
     assert plan_limit(_fresh(tenant_a), "storage_bytes") == 100

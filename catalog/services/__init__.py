@@ -23,7 +23,7 @@ from catalog.services.products import (
 )
 from catalog.services.reviews import review_create, review_delete, review_update
 from catalog.services.search import search_vectors_rebuild, search_words_add, search_words_refresh
-from catalog.services.stock import stock_adjust, stock_release, stock_reserve
+from catalog.services.stock import sale_reverse, stock_adjust, stock_release, stock_reserve
 from catalog.services.tags import tag_create, tag_delete, tag_update
 from catalog.services.view_counts import (
     product_view_record,
@@ -52,6 +52,7 @@ __all__ = [
     "review_create",
     "review_delete",
     "review_update",
+    "sale_reverse",
     "search_vectors_rebuild",
     "search_words_add",
     "search_words_refresh",

@@ -211,3 +211,21 @@ def stock_release(
             user=user,
             include_deleted=True,
         )
+
+
+@transaction.atomic
+def sale_reverse(*, items: Mapping[int, int] | Iterable[tuple[int, int]]) -> None:
+    """A sale refunded: the products' purchase counts go down by the refunded quantities, so
+    "most purchased" agrees with the sales figures. No stock moves (goods that come back are
+    put in stock with stock_adjust(reason="return")); products soft-deleted since are included.
+    """
+    wanted = _normalise_items(items)
+    products = list(
+        Product.objects.select_for_update()
+        .filter(id__in=sorted(wanted))
+        .order_by("id")
+        .only("id", "purchase_count")
+    )
+    for product in products:
+        product.purchase_count = max(0, product.purchase_count - wanted[product.id])
+    Product.objects.bulk_update(products, ["purchase_count"])

@@ -230,13 +230,34 @@ class TestCategoriesAndTags:
         assert api.get(f"{API}categories/").json()["results"] == []
 
 
+def _sell(customer, items: dict, status: str = "pending"):
+    """An order placed through checkout (best sellers are the orders' sales), then moved on."""
+    from orders.services import order_checkout, order_transition
+
+    order, _ = order_checkout(
+        customer=customer,
+        items=[{"product_id": p.id, "quantity": q} for p, q in items.items()],
+        shipping_address={
+            "name": "Ada Lovelace",
+            "line1": "12 Market Street",
+            "city": "Porto",
+            "postal_code": "4000-001",
+            "country": "pt",
+        },
+        payment_method="credit_card",
+    )
+    if status == "cancelled":
+        order_transition(order_id=order.id, status="cancelled")
+    return order
+
+
 class TestAnalytics:
-    def test_top_products_by_units_and_revenue(self, api, in_a):
-        cheap = ProductFactory(price=Decimal("1.00"), stock_quantity=100)
-        dear = ProductFactory(price=Decimal("50.00"), stock_quantity=100)
-        services.stock_reserve(items={cheap.id: 10, dear.id: 2}, reference="o1")
-        services.stock_reserve(items={cheap.id: 5}, reference="o2")
-        services.stock_release(items={cheap.id: 5}, reference="o2")  # cancelled
+    def test_top_products_by_units_and_revenue(self, api, in_a, make_user, tenant_a):
+        customer = make_user(email="buyer@alpha.test", tenant=tenant_a, role="member")
+        cheap = ProductFactory(price=Decimal("1.00"), stock_quantity=100, status="active")
+        dear = ProductFactory(price=Decimal("50.00"), stock_quantity=100, status="active")
+        _sell(customer, {cheap: 10, dear: 2})
+        _sell(customer, {cheap: 5}, status="cancelled")
         body = api.get(f"{API}analytics/top-products/", {"period": "day", "by": "units"}).json()
         assert [(r["product_id"], r["units_sold"]) for r in body["results"]] == [
             (cheap.id, 10),
@@ -261,7 +282,9 @@ def test_reviews_stock_and_analytics_are_per_tenant(
     with schema_context(tenant_a.schema_name):
         product = ProductFactory(stock_quantity=5)
         services.review_create(product_id=product.id, user=make_user(), rating=5)
-        services.stock_reserve(items={product.id: 1}, reference="o1")
+        product.status = "active"
+        product.save()
+        _sell(make_user(email="buyer@alpha.test", tenant=tenant_a, role="member"), {product: 1})
     b_api = auth_client(make_user(email="owner@beta.test", tenant=tenant_b, role="owner"), tenant_b)
     assert b_api.get(f"{API}reviews/").json()["results"] == []
     assert b_api.get(f"{API}analytics/top-products/").json()["results"] == []

@@ -69,6 +69,25 @@ class TestFilters:
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
 
+    def test_a_list_that_names_no_filter_builds_no_filterset(self, api, in_a, monkeypatch):
+        from catalog.filters import ProductFilter
+
+        built = []
+        original = ProductFilter.__init__
+
+        def counting(self, *args, **kwargs):
+            built.append(kwargs.get("data"))
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(ProductFilter, "__init__", counting)
+        products = [ProductFactory(), ProductFactory(status="draft")]
+        assert set(_ids(api.get(URL, {"page_size": 5, "ordering": "price"}))) == {
+            p.id for p in products
+        }
+        assert built == []
+        assert _ids(api.get(URL, {"status": "draft"})) == [products[1].id]
+        assert len(built) == 1
+
     def test_cursor_of_another_ordering_is_refused(self, api, in_a):
         cursor = encode_cursor(sort="price", value="1.00", row_id=1)
         response = api.get(URL, {"cursor": cursor, "ordering": "-price"})

@@ -1,4 +1,5 @@
-"""Every write of orders: checkout, the status state machine, payment status, expiry.
+"""Every write of orders: checkout, the status state machine, payment status, expiry, and the
+outbox that carries each change to the order documents in MongoDB.
 
 Lock order, everywhere: an idempotency key row, then the order row, then product rows (in
 ascending id order, inside catalog.services). Stock only moves through catalog.services
@@ -14,7 +15,14 @@ from orders.services.checkout import (
     order_checkout,
     request_fingerprint,
 )
+from orders.services.documents_sync import documents_sync
 from orders.services.housekeeping import idempotency_keys_purge, order_expire, orders_expire_due
+from orders.services.outbox import (
+    outbox_drain,
+    outbox_publish,
+    publish_after_commit,
+    record_order_change,
+)
 from orders.services.payments import PAYMENT_TRANSITIONS, UNPAID, order_payment_status_set
 from orders.services.transitions import (
     BULK_LIMIT,
@@ -34,6 +42,7 @@ __all__ = [
     "TRANSITIONS",
     "UNPAID",
     "allowed_transitions",
+    "documents_sync",
     "idempotency_keys_purge",
     "order_checkout",
     "order_expire",
@@ -41,5 +50,9 @@ __all__ = [
     "orders_bulk_transition",
     "orders_expire_due",
     "order_transition",
+    "outbox_drain",
+    "outbox_publish",
+    "publish_after_commit",
+    "record_order_change",
     "request_fingerprint",
 ]

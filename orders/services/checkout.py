@@ -20,6 +20,7 @@ from orders.errors import IdempotencyKeyReused, InvalidOrderData
 from orders.models import IdempotencyKey, Order
 from orders.pricing import compute_totals, discount_for, money, priced_lines
 from orders.services._common import customer_notify, history_entry
+from orders.services.outbox import record_order_change
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
@@ -185,6 +186,7 @@ def order_checkout(
         IdempotencyKey.objects.filter(customer_id=customer.pk, key=idempotency_key).update(
             order=order
         )
+    record_order_change(order=order)
 
     customer_notify(order=order, template="order_confirmation")
     return order, True

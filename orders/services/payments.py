@@ -9,6 +9,7 @@ from django.utils import timezone
 from orders.errors import InvalidOrderData, InvalidPaymentTransition
 from orders.models import Order
 from orders.services._common import history_entry, lock_order
+from orders.services.outbox import record_order_change
 
 P = Order.PaymentStatus
 
@@ -70,4 +71,5 @@ def order_payment_status_set(
     entry["payment_from"] = previous
     order.history = [*order.history, entry]
     order.save()
+    record_order_change(order=order)
     return order

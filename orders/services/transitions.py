@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from core.errors import DomainError
-from orders.errors import InvalidOrderData, InvalidTransition, OrderNotFound
+from orders.errors import InvalidOrderData, InvalidTransition, OrderNotFound, OrderNotPaid
 from orders.models import Order
 from orders.services._common import customer_notify, history_entry, lock_order
+from orders.services.outbox import record_order_change
 
 S = Order.Status
 
@@ -47,6 +48,22 @@ def _release_stock(order: Order, actor, note: str) -> None:
     )
 
 
+def _cash_on_delivery_payment(order: Order, status: str, now) -> dict[str, Any]:
+    """Cash on delivery is paid when the delivery is confirmed and handed back when the order is
+    refunded; card payments follow the payment provider (order_payment_status_set)."""
+    if order.payment_method != Order.PaymentMethod.CASH_ON_DELIVERY:
+        return {}
+    target = {S.DELIVERED: Order.PaymentStatus.PAID, S.REFUNDED: Order.PaymentStatus.REFUNDED}
+    payment = target.get(status)
+    if payment is None or order.payment_status == payment:
+        return {}
+    previous = order.payment_status
+    order.payment_status = payment
+    if payment == Order.PaymentStatus.PAID:
+        order.paid_at = now
+    return {"payment": str(payment), "payment_from": str(previous)}
+
+
 @transaction.atomic
 def order_transition(
     *,
@@ -60,9 +77,12 @@ def order_transition(
     """Moves an order along the state machine (TRANSITIONS), under the order's row lock.
 
     Sets the status's timestamp and appends to the history. Cancelling releases the reserved
-    stock through the catalog's ledger (reference = the order number) and stores `reason`.
+    stock through the catalog's ledger (reference = the order number) and stores `reason`;
+    refunding lowers the products' purchase counts (it is no longer a sale).
     Shipping may record a tracking number. A transition not allowed from the current status
-    raises InvalidTransition (409) carrying the current status and the allowed ones.
+    raises InvalidTransition (409) carrying the current status and the allowed ones; refunding
+    an order whose payment is not paid raises OrderNotPaid (409). A cash-on-delivery order
+    becomes paid on delivery and its payment refunded with it.
     """
     order = lock_order(order_id)
     allowed = allowed_transitions(order.status)
@@ -72,20 +92,31 @@ def order_transition(
             current_status=order.status,
             allowed=allowed,
         )
+    if status == S.REFUNDED and order.payment_status != Order.PaymentStatus.PAID:
+        raise OrderNotPaid(
+            f"The order's payment is {order.payment_status}: nothing to refund.",
+            payment_status=order.payment_status,
+        )
     previous = order.status
     now = timezone.now()
     order.status = status
     setattr(order, TIMESTAMP_FIELDS[status], now)
-    extra = {}
+    extra = _cash_on_delivery_payment(order, status, now)
     if status == S.CANCELLED:
         order.cancel_reason = reason[:255]
         extra["reason"] = reason
         _release_stock(order, actor, note=f"Order cancelled: {reason}" if reason else "")
+    if status == S.REFUNDED:
+        # No longer a sale: the purchase counts follow (the stock moves only if goods return).
+        catalog_services.sale_reverse(
+            items=[(line["product_id"], line["quantity"]) for line in order.items]
+        )
     if status == S.SHIPPED and tracking_number:
         order.tracking_number = tracking_number
         extra["tracking_number"] = tracking_number
     order.history = [*order.history, history_entry(status, previous, actor, note, **extra)]
     order.save()
+    record_order_change(order=order)
     customer_notify(order=order, template="order_status_changed")
     return order
 

@@ -105,3 +105,26 @@ def place_order(in_a):
         return order
 
     return place
+
+
+@pytest.fixture
+def documents(in_a):
+    """Tenant A's order documents collection, emptied before and after the test (documents are
+    not rolled back with the test's transaction)."""
+    from orders import documents as order_documents
+
+    order_documents.collection("alpha").delete_many({})
+    yield order_documents.collection("alpha")
+    order_documents.collection("alpha").delete_many({})  # a client made after any reset
+
+
+@pytest.fixture
+def mongodb_down(settings):
+    """MongoDB unreachable for this test (nothing listens on the address), then back."""
+    from core import mongo
+
+    settings.MONGODB_URL = "mongodb://127.0.0.1:9"
+    settings.MONGODB_TIMEOUT_MS = 200
+    mongo.reset()
+    yield
+    mongo.reset()

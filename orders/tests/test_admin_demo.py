@@ -30,12 +30,17 @@ def test_admin_pages_render(admin_client_a, place_order, customer, make_product)
         "/admin/orders/order/?status__exact=pending",
         f"/admin/orders/order/{order.id}/change/",
         "/admin/orders/idempotencykey/",
+        "/admin/orders/orderoutbox/",
+        f"/admin/orders/orderoutbox/?q={order.id}",
     ]:
         response = admin_client_a.get(url)
         assert response.status_code == 200, url
     page = admin_client_a.get(f"/admin/orders/order/{order.id}/change/").content.decode()
     assert "Brass &lt;lamp&gt;" in page  # item names are escaped
     assert admin_client_a.get("/admin/orders/order/add/").status_code == 403
+    outbox = admin_client_a.get("/admin/orders/orderoutbox/").content.decode()
+    assert f">{order.id}<" in outbox  # the checkout's change, not yet published
+    assert admin_client_a.get("/admin/orders/orderoutbox/add/").status_code == 403
 
 
 def test_admin_action_goes_through_the_state_machine(

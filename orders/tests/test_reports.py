@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from orders import services
 from orders.tests.factories import OrderFactory, line
 
 URL = "/api/v1/orders/reports/"
@@ -19,7 +20,7 @@ def _at(day: int, hour: int = 12) -> datetime:
 
 
 @pytest.fixture
-def orders(customer, other_customer, in_a):
+def orders(customer, other_customer, in_a, documents):
     OrderFactory(customer=customer, created_at=_at(1), items=[line(1, "Mug", 2, "5.00")])
     OrderFactory(
         customer=other_customer,
@@ -37,6 +38,8 @@ def orders(customer, other_customer, in_a):
     )
     # Outside the period.
     OrderFactory(customer=customer, created_at=_at(20), items=[line(1, "Mug", 1, "5.00")])
+    # The reports read the order documents: write them as orders_documents_sync does.
+    services.documents_sync()
 
 
 PERIOD = {"date_from": "2026-03-01", "date_to": "2026-03-05"}
@@ -93,9 +96,10 @@ def test_stats(staff_api, orders):
     assert "totals,revenue,,175.00" in lines
 
 
-def test_default_period_is_the_last_30_days(staff_api, customer, in_a):
+def test_default_period_is_the_last_30_days(staff_api, customer, in_a, documents):
     OrderFactory(customer=customer, items=[line(5, "Fresh", 1, "1.00")])
     OrderFactory(customer=customer, created_at=timezone.now() - timedelta(days=40))
+    services.documents_sync()
     stats = staff_api.get(f"{URL}stats/").json()
     assert stats["totals"]["orders"] == 1
 
@@ -125,3 +129,47 @@ def test_reports_are_per_tenant(orders, tenant_b, make_user, auth_client):
     client_b = auth_client(boss_b, tenant_b)
     assert client_b.get(f"{URL}sales/", PERIOD).json()["results"] == []
     assert client_b.get(f"{URL}stats/", PERIOD).json()["totals"]["orders"] == 0
+
+
+def test_best_sellers_and_sales_reports_agree_on_refunds_and_cancellations(
+    admin_api, customer, make_product, place_order, documents
+):
+    """A refunded or cancelled order is a sale nowhere: the catalog's top products, the sales
+    report, the stats and the purchase counts give the same figures for the same orders."""
+    from catalog.models import Product
+    from orders import services
+
+    lamp, mug, vase = make_product(price="40.00"), make_product(price="5.00"), make_product()
+    kept = place_order(customer, (mug, 3), (lamp, 1))
+    refunded = place_order(customer, (lamp, 2))
+    cancelled = place_order(customer, (vase, 4))
+    for status in ("confirmed", "processing", "shipped", "delivered"):
+        services.order_transition(order_id=kept.id, status=status)
+        services.order_transition(order_id=refunded.id, status=status)
+    # Only what was paid can be refunded (the card payment arrived).
+    services.order_payment_status_set(order_id=refunded.id, status="paid")
+    services.order_transition(order_id=refunded.id, status="refunded")
+    services.order_transition(order_id=cancelled.id, status="cancelled")
+    services.outbox_drain()  # what the relay does after each commit: the reports read documents
+
+    today = timezone.now().date().isoformat()
+    report = admin_api.get(f"{URL}sales/", {"date_from": today, "date_to": today}).json()
+    sold = {r["product_id"]: (r["units"], r["revenue"]) for r in report["results"]}
+    assert sold == {lamp.id: (1, "40.00"), mug.id: (3, "15.00")}
+
+    for by in ("units", "revenue"):
+        top = admin_api.get(
+            "/api/v1/catalog/analytics/top-products/", {"period": "day", "by": by}
+        ).json()["results"]
+        assert {r["product_id"]: (r["units_sold"], r["revenue"]) for r in top} == sold
+    assert [r["product_id"] for r in top] == [lamp.id, mug.id]  # by revenue
+    units_first = admin_api.get(
+        "/api/v1/catalog/analytics/top-products/", {"period": "day", "by": "units"}
+    ).json()["results"]
+    assert [r["product_id"] for r in units_first] == [mug.id, lamp.id]
+    assert units_first[0]["sku"] == mug.sku and units_first[0]["name"] == mug.name
+
+    stats = admin_api.get(f"{URL}stats/", {"date_from": today, "date_to": today}).json()
+    assert {p["product_id"]: p["units"] for p in stats["top_products"]} == {lamp.id: 1, mug.id: 3}
+    counts = dict(Product.objects.values_list("id", "purchase_count"))
+    assert (counts[lamp.id], counts[mug.id], counts[vase.id]) == (1, 3, 0)

@@ -62,9 +62,12 @@ def _state(order: Order) -> tuple:
 def order_in(place_order, customer, make_product):
     """order_in(status) -> an order of the customer brought to that status by the services."""
 
-    def make(status: str) -> Order:
-        order = place_order(customer, (make_product(stock=10), 2))
+    def make(status: str, payment_method: str = "credit_card") -> Order:
+        order = place_order(customer, (make_product(stock=10), 2), payment_method=payment_method)
         for step in PATHS[status]:
+            if step == S.REFUNDED and order.payment_status != "paid":
+                # Only what was paid can be refunded (the card payment arrived).
+                services.order_payment_status_set(order_id=order.id, status="paid")
             order = services.order_transition(order_id=order.id, status=step)
         return order
 
@@ -74,6 +77,8 @@ def order_in(place_order, customer, make_product):
 @pytest.mark.parametrize("current, target", PAIRS)
 def test_every_transition_over_the_api(admin_api, order_in, current, target):
     order = order_in(current)
+    if target == S.REFUNDED and order.payment_status == "pending":
+        services.order_payment_status_set(order_id=order.id, status="paid")
     before = _state(order)
     response = admin_api.post(f"{URL}{order.id}/{ROUTES[target]}/", {}, format="json")
     if target in VALID[current]:
@@ -111,7 +116,8 @@ def test_the_status_notice_is_sent_after_the_commit(
 
 def test_full_life_keeps_every_timestamp_and_the_history(order_in):
     order = order_in(S.REFUNDED)
-    assert [h["status"] for h in order.history] == [
+    # (The card payment's arrival is an entry of its own, without a status change.)
+    assert [h["status"] for h in order.history if h["status"] != h.get("from")] == [
         "pending",
         "confirmed",
         "processing",
@@ -187,7 +193,7 @@ class TestWhoMayDoWhat:
         assert _state(order) == before
 
     def test_refund_needs_the_refund_permission(self, staff_api, admin_api, order_in):
-        order = order_in(S.DELIVERED)
+        order = order_in(S.DELIVERED, payment_method="cash_on_delivery")
         before = _state(order)
         assert staff_api.post(f"{URL}{order.id}/refund/", {}, format="json").status_code == 403
         assert _state(order) == before
@@ -263,6 +269,7 @@ class TestBulkStatus:
 
     def test_bulk_needs_the_permission_of_the_target_status(self, staff_api, order_in):
         order = order_in(S.DELIVERED)
+        services.order_payment_status_set(order_id=order.id, status="paid")
         before = _state(order)
         response = staff_api.post(
             f"{URL}bulk-status/", {"ids": [order.id], "status": "refunded"}, format="json"
@@ -335,3 +342,51 @@ def test_service_refuses_invalid_transitions(order_in):
         services.order_transition(order_id=order.id, status=S.CANCELLED)
     assert info.value.extra == {"current_status": "shipped", "allowed": ["delivered"]}
     assert _state(order) == before
+
+
+class TestCashOnDelivery:
+    """The payment status follows what was actually paid: cash is paid when the delivery is
+    confirmed, and nothing can be refunded before it was paid."""
+
+    def test_cash_on_delivery_is_paid_when_delivered(self, admin_api, order_in):
+        order = order_in(S.SHIPPED, payment_method="cash_on_delivery")
+        assert (order.payment_status, order.paid_at) == ("pending", None)
+        response = admin_api.post(f"{URL}{order.id}/deliver/", {}, format="json")
+        assert response.status_code == 200
+        assert response.json()["payment_status"] == "paid"
+        order = Order.objects.get(id=order.id)
+        assert order.paid_at is not None
+        assert order.history[-1]["payment"] == "paid"
+        assert order.history[-1]["payment_from"] == "pending"
+
+    def test_a_refunded_cash_order_has_its_payment_refunded(self, admin_api, order_in):
+        order = order_in(S.DELIVERED, payment_method="cash_on_delivery")
+        response = admin_api.post(f"{URL}{order.id}/refund/", {}, format="json")
+        assert response.status_code == 200
+        assert (response.json()["status"], response.json()["payment_status"]) == (
+            "refunded",
+            "refunded",
+        )
+
+    def test_a_card_order_is_not_paid_by_its_delivery(self, order_in):
+        order = order_in(S.DELIVERED)
+        assert (order.payment_status, order.paid_at) == ("pending", None)
+
+    @pytest.mark.parametrize("method", ["credit_card", "bank_transfer"])
+    def test_no_refund_before_payment(self, admin_api, order_in, method):
+        order = order_in(S.DELIVERED, payment_method=method)
+        before = _state(order)
+        response = admin_api.post(f"{URL}{order.id}/refund/", {}, format="json")
+        assert response.status_code == 409
+        error = response.json()["error"]
+        assert (error["code"], error["payment_status"]) == ("order_not_paid", "pending")
+        assert _state(order) == before
+
+    def test_bulk_refund_of_an_unpaid_order_reports_it(self, admin_api, order_in):
+        order = order_in(S.DELIVERED)
+        response = admin_api.post(
+            f"{URL}bulk-status/", {"ids": [order.id], "status": "refunded"}, format="json"
+        )
+        assert response.status_code == 200
+        assert response.json()["results"][0]["code"] == "order_not_paid"
+        assert Order.objects.get(id=order.id).status == S.DELIVERED

@@ -34,6 +34,9 @@ def rbac_sync(*, actor=None) -> dict[str, int]:
             role.save(update_fields=["is_system", "grants_all", "updated_at"])
         roles[name] = role
         counts["roles"] += created
+    # New permissions and their default grants are inserted in two statements, not one per
+    # row: a new tenant gets a couple of hundred of them.
+    new_permissions: list[tuple[object, Permission]] = []
     for spec in RESOURCES.values():
         resource, created = Resource.objects.get_or_create(
             name=spec.name, defaults={"description": spec.description}
@@ -41,14 +44,18 @@ def rbac_sync(*, actor=None) -> dict[str, int]:
         counts["resources"] += created
         existing = set(resource.permissions.values_list("action", flat=True))
         for action in spec.actions:
-            if action in existing:
-                continue
-            permission = Permission.objects.create(resource=resource, action=action)
-            counts["permissions"] += 1
-            for role_name, role in roles.items():
-                if action in default_grants(role_name, spec):
-                    RolePermission.objects.create(role=role, permission=permission)
-                    counts["grants"] += 1
+            if action not in existing:
+                new_permissions.append((spec, Permission(resource=resource, action=action)))
+    Permission.objects.bulk_create([permission for _, permission in new_permissions])
+    counts["permissions"] = len(new_permissions)
+    grants = [
+        RolePermission(role=role, permission=permission)
+        for spec, permission in new_permissions
+        for role_name, role in roles.items()
+        if permission.action in default_grants(role_name, spec)
+    ]
+    RolePermission.objects.bulk_create(grants)
+    counts["grants"] = len(grants)
     if any(counts.values()):
         created = [k for k, v in counts.items() if v]
         audit_record(

@@ -59,3 +59,23 @@ def test_auth_links_open_on_the_workspace_spa(
         _reset_email(client_a)
     [email] = mail.outbox
     assert "https://app.alpha.test/reset-password?token=" in email.body
+
+
+def test_the_request_tenant_knows_its_primary_domain_until_it_changes(tenant_a, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.models import Domain
+    from tenants.resolution import tenant_for_host
+
+    settings.LINK_SCHEME, settings.LINK_PORT = "http", ""
+    Domain.objects.create(domain="shop.alpha.test", tenant=tenant_a, is_primary=False)
+    resolved = tenant_for_host("shop.alpha.test")
+    with CaptureQueriesContext(connection) as captured:
+        assert platform_base_url(resolved) == "http://alpha.localhost"
+    assert captured.captured_queries == []
+
+    # Every domain write tells the resolution memo (tenants.resolution.hosts_changed).
+    Domain.objects.filter(tenant=tenant_a).update(is_primary=False)
+    Domain.objects.filter(domain="shop.alpha.test").update(is_primary=True)
+    assert platform_base_url(tenant_for_host("alpha.localhost")) == "http://shop.alpha.test"

@@ -1,4 +1,5 @@
-"""Exports one tenant's data (its memberships and every tenant-schema table) as JSON lines."""
+"""Exports one tenant's data (its memberships, every tenant-schema table and what apps keep in
+other stores, such as the order documents) as JSON lines."""
 
 import json
 import sys
@@ -7,6 +8,7 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from tenants import hooks
 from tenants.models import Membership, Tenant
 from tenants.selectors import tenant_model_classes
 
@@ -40,6 +42,12 @@ class Command(BaseCommand):
                         out.write(serializers.serialize("json", [obj])[1:-1] + "\n")
                         count += 1
                     progress.write(f"{model._meta.label}: {count}\n")
+            # What apps keep outside PostgreSQL (the order documents in MongoDB).
+            count = 0
+            for obj in hooks.workspace_export(tenant.schema_name):
+                out.write(json.dumps(obj, default=str) + "\n")
+                count += 1
+            progress.write(f"other stores: {count}\n")
         finally:
             if out is not sys.stdout:
                 out.close()
