@@ -8,7 +8,7 @@
 
 from chat.errors import ChatForbidden, NotRoomMember, RoomArchived
 from chat.models import Room, RoomMember
-from rbac.access import has_object_permission, has_permission
+from rbac.access import has_object_permission, has_permission, has_permission_many
 
 MODERATOR_ROLES = (RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
 
@@ -27,11 +27,24 @@ def check_member(member: RoomMember | None) -> RoomMember:
     return member
 
 
-def check_can_post(user, room: Room, member: RoomMember | None) -> RoomMember:
+def may_post(user) -> bool:
+    """The tenant grant to post messages (the room's own rules are check_can_post's)."""
+    return has_permission(user, "chat.message", "create")
+
+
+def may_post_many(users) -> dict:
+    """may_post for several users at once: user pk -> allowed."""
+    return has_permission_many(users, "chat.message", "create")
+
+
+def check_can_post(
+    user, room: Room, member: RoomMember | None, *, granted: bool | None = None
+) -> RoomMember:
+    """granted: may_post(user) when the caller already knows it (a batch of one sender's sends)."""
     check_member(member)
     if room.archived_at is not None:
         raise RoomArchived()
-    if not has_permission(user, "chat.message", "create"):
+    if not (may_post(user) if granted is None else granted):
         raise ChatForbidden("Your role may not post messages.")
     return member
 

@@ -7,9 +7,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
-from chat.access import can_moderate, check_can_moderate, check_can_post, check_member
+from chat.access import (
+    can_moderate,
+    check_can_moderate,
+    check_can_post,
+    check_member,
+    may_post_many,
+)
 from chat.errors import (
     ChatForbidden,
     InvalidChatData,
@@ -327,25 +334,30 @@ def _messages_send(sends: list[MessageSend]) -> list[tuple[Message, bool] | Doma
             room_id__in=room_ids, user_id__in={item.user.pk for item in sends}
         )
     }
+    # The tenant grant, once per sender in the batch (one cache round trip for all of them).
+    granted = may_post_many({item.user.pk: item.user for item in sends}.values())
     valid: list[tuple[int, tuple]] = []
     for index, item in enumerate(sends):
         try:
             room = rooms.get(item.room_id)
             if room is None:
                 raise RoomNotFound()
-            check_can_post(item.user, room, members.get((room.pk, item.user.pk)))
+            member = members.get((room.pk, item.user.pk))
+            check_can_post(item.user, room, member, granted=granted.get(item.user.pk))
             check_body(item.body)
         except DomainError as exc:
             results[index] = exc
             continue
         valid.append((index, (room.pk, item.user.pk, str(item.client_id or "")[:64])))
-    client_ids = {key[2] for _, key in valid if key[2]}
+    # Retries: each (room, sender, client id) looked up exactly, so every lookup is one probe of
+    # the unique index (a filter on rooms and client ids alone reads the rooms' whole history).
+    keys = {key for _, key in valid if key[2]}
     stored = {}
-    if client_ids:
-        stored = {
-            (m.room_id, m.sender_id, m.client_id): m
-            for m in Message.objects.filter(room_id__in=room_ids, client_id__in=client_ids)
-        }
+    if keys:
+        exact = Q()
+        for room_id, user_id, client_id in keys:
+            exact |= Q(room_id=room_id, sender_id=user_id, client_id=client_id)
+        stored = {(m.room_id, m.sender_id, m.client_id): m for m in Message.objects.filter(exact)}
     new: list[Message] = []
     for index, key in valid:
         existing = stored.get(key) if key[2] else None
@@ -359,25 +371,43 @@ def _messages_send(sends: list[MessageSend]) -> list[tuple[Message, bool] | Doma
             stored[key] = message
         new.append(message)
         results[index] = (message, True)
+    if not new:
+        return results  # type: ignore[return-value]
     Message.objects.bulk_create(new)  # one INSERT, ids in order
     # Locks in a fixed order (rooms, then members by room and user), as message_send takes them.
     last = {}
-    read = {}
+    read: dict[int, Message] = {}  # member pk -> the sender's last message of the batch
     for message in new:
         last[message.room_id] = message
-        read[(message.room_id, message.sender_id)] = message
+        read[members[(message.room_id, message.sender_id)].pk] = message
     for room_id in sorted(last):
         Room.objects.filter(pk=room_id).update(last_message_at=last[room_id].created_at)
-    for room_id, user_id in sorted(read, key=lambda k: (k[0], str(k[1]))):
-        message = read[(room_id, user_id)]
-        RoomMember.objects.filter(
-            room_id=room_id, user_id=user_id, last_read_message_id__lt=message.pk
-        ).update(last_read_message_id=message.pk, last_read_at=message.created_at)
+    # Every sender's read position in one UPDATE (forward only).
+    ordered = sorted(read, key=lambda pk: (read[pk].room_id, str(read[pk].sender_id)))
+    forward = Q()
+    for pk in ordered:
+        forward |= Q(pk=pk, last_read_message_id__lt=read[pk].pk)
+    RoomMember.objects.filter(forward).update(
+        last_read_message_id=Case(
+            *[When(pk=pk, then=Value(read[pk].pk)) for pk in ordered],
+            default=F("last_read_message_id"),
+            output_field=BigIntegerField(),
+        ),
+        last_read_at=Case(
+            *[When(pk=pk, then=Value(read[pk].created_at)) for pk in ordered],
+            default=F("last_read_at"),
+            output_field=DateTimeField(),
+        ),
+    )
+    # One publish per room for the whole batch, in order, after the commit.
+    events: dict[int, list[dict]] = {}
     for message in new:
-        _room_event(
-            room_id=message.room_id,
-            event={"type": "message", "message": message_payload(message)},
+        events.setdefault(message.room_id, []).append(
+            {"type": "message", "message": message_payload(message)}
         )
+    schema = connection.schema_name
+    for room_id, room_events in events.items():
+        realtime.send_events_on_commit(realtime.room_group(schema, room_id), room_events)
     return results  # type: ignore[return-value]
 
 

@@ -627,6 +627,9 @@ CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=30)
 CHAT_AUTH_TIMEOUT_SECONDS = env.float("CHAT_AUTH_TIMEOUT_SECONDS", default=10.0)
 CHAT_TYPING_SECONDS = env.float("CHAT_TYPING_SECONDS", default=5.0)
 CHAT_CATCHUP_LIMIT = env.int("CHAT_CATCHUP_LIMIT", default=200)
+# Threads per web process that write the group commits of message.send, each keeping one
+# database connection of the pool (DATABASE_POOL_MAX) while the process runs.
+CHAT_WRITER_THREADS = env.int("CHAT_WRITER_THREADS", default=2)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.0)
 # Offline after this long without a heartbeat, even if no disconnect was ever delivered.
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)

@@ -21,7 +21,10 @@ rolled-back change never reaches a client::
 ``event`` is the JSON-serialisable frame the connection forwards unchanged (it carries a "type");
 it is encoded to JSON once here ("frame"), not once per connection;
 ``handler`` names the consumer method that receives it ("chat.event", "user.event",
-"session.revoked"). Sending does nothing when nobody listens.
+"session.revoked"). :func:`send_events` (and ``send_events_on_commit``) publishes several events
+for one group in one channel-layer message ("chat.events"), forwarded in order as separate frames
+(the chat's group commit: one publish per room and batch). Sending does nothing when nobody
+listens.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 CHAT_EVENT = "chat.event"
+# Several events for one group in one channel-layer message (send_events): one publish.
+CHAT_EVENTS = "chat.events"
 USER_EVENT = "user.event"
 SESSION_REVOKED = "session.revoked"
 
@@ -95,6 +100,24 @@ async def send_event_async(
     layer = get_channel_layer()
     if layer is not None:
         await layer.group_send(group, _message(event, handler, extra))
+
+
+def _batch(events: list[dict[str, Any]]) -> dict:
+    # Only the encoded frames travel: the connections forward them as they are.
+    return {"type": CHAT_EVENTS, "frames": [json.dumps(event, default=str) for event in events]}
+
+
+def send_events(group: str, events: list[dict[str, Any]]) -> None:
+    """Delivers several events, in order, to every connection in group with one publish
+    (each encoded once); the connections forward them as separate frames."""
+    layer = get_channel_layer()
+    if layer is not None and events:
+        async_to_sync(layer.group_send)(group, _batch(events))
+
+
+def send_events_on_commit(group: str, events: list[dict[str, Any]]) -> None:
+    """send_events once the surrounding transaction commits."""
+    transaction.on_commit(partial(send_events, group, events))
 
 
 def send_event_on_commit(

@@ -162,8 +162,12 @@ def build_snapshot(user_id) -> dict:
 REQUEST_SCOPED_USER = "_rbac_request_scoped"
 
 
-def snapshot_for(user) -> dict:
-    """The user's resolved rules in the current tenant, from the cache when it is warm."""
+def snapshot_for(user, prefetched: tuple | None = None) -> dict:
+    """The user's resolved rules in the current tenant, from the cache when it is warm.
+
+    prefetched: the user's rbac_cache.versions_and_snapshot() when the caller read it already
+    (in bulk, rbac_cache.versions_and_snapshots).
+    """
     memo = getattr(user, "_rbac_snapshot", None)
     now = time.time()
     if (
@@ -175,7 +179,7 @@ def snapshot_for(user) -> dict:
     ):
         return memo[1]
     generation = rbac_cache.local_generation
-    versions, snapshot = rbac_cache.versions_and_snapshot(user.pk)
+    versions, snapshot = prefetched or rbac_cache.versions_and_snapshot(user.pk)
     key = (connection.schema_name, versions)
     if memo and memo[0] == key and not _expired(memo[1], now):
         return memo[1]
@@ -269,10 +273,16 @@ def _source_info(snapshot: dict, index: int, role_name: str) -> dict:
 
 
 def decide(
-    user, resource: str, action: str, context: dict | None = None, *, explain: bool = False
+    user,
+    resource: str,
+    action: str,
+    context: dict | None = None,
+    *,
+    explain: bool = False,
+    snapshot: dict | None = None,
 ) -> Decision:
     """Role-level decision (no object permissions); with explain, every rule considered."""
-    snapshot = snapshot_for(user)
+    snapshot = snapshot_for(user) if snapshot is None else snapshot
     context = {} if context is None else context
     user_id = str(user.pk)
     key = permission_key(resource, action)
@@ -334,6 +344,21 @@ def has_permission(user, resource: str, action: str, context: dict | None = None
     if decide(user, resource, action, context).allowed:
         return True
     return obj is not None and has_object_permission(user, obj, action)
+
+
+def has_permission_many(users, resource: str, action: str) -> dict:
+    """has_permission (no context, no object) for several users: user pk -> allowed.
+
+    The version tokens and cached snapshots of all of them are read in one round trip.
+    """
+    users = [user for user in users if user is not None and user.is_authenticated]
+    prefetched = rbac_cache.versions_and_snapshots([user.pk for user in users])
+    return {
+        user.pk: decide(
+            user, resource, action, snapshot=snapshot_for(user, prefetched[user.pk])
+        ).allowed
+        for user in users
+    }
 
 
 def explain(user, resource: str, action: str, context: dict | None = None, obj=None) -> dict:

@@ -40,20 +40,30 @@ local_generation = 0
 def versions_and_snapshot(user_id) -> tuple[tuple[str, str], dict | None]:
     """The current (rule version, user version), created on first use, and the user's cached
     snapshot if it was built under exactly those versions: one round trip when warm."""
-    keys = [RULES_KEY, _user_key(user_id), _snapshot_key(user_id)]
+    return versions_and_snapshots([user_id])[user_id]
+
+
+def versions_and_snapshots(user_ids) -> dict:
+    """versions_and_snapshot of several users (user id -> (versions, snapshot or None)), all in
+    one round trip when warm."""
+    user_ids = list(dict.fromkeys(user_ids))
+    keys = [RULES_KEY]
+    for user_id in user_ids:
+        keys += [_user_key(user_id), _snapshot_key(user_id)]
     found = cache.get_many(keys)
-    current = []
-    for key in keys[:2]:
-        value = found.get(key)
-        if value is None:
+    for key in [RULES_KEY] + [_user_key(user_id) for user_id in user_ids]:
+        if found.get(key) is None:
             cache.add(key, _token(), timeout=None)
-            value = cache.get(key)
-        current.append(value)
-    current = (current[0], current[1])
-    stored = found.get(keys[2])
-    if isinstance(stored, dict) and tuple(stored.get("versions", ())) == current:
-        return current, stored["snapshot"]
-    return current, None
+            found[key] = cache.get(key)
+    result = {}
+    for user_id in user_ids:
+        current = (found[RULES_KEY], found[_user_key(user_id)])
+        stored = found.get(_snapshot_key(user_id))
+        if isinstance(stored, dict) and tuple(stored.get("versions", ())) == current:
+            result[user_id] = (current, stored["snapshot"])
+        else:
+            result[user_id] = (current, None)
+    return result
 
 
 def set_snapshot(user_id, versions: tuple[str, str], snapshot: dict, timeout: int) -> None:

@@ -27,11 +27,26 @@ def room(in_a, manager, member):
 
 @pytest.fixture
 def published():
-    events = []
-    with mock.patch(
-        "core.realtime.send_event", side_effect=lambda group, event, **kw: events.append(event)
+    """The events published to rooms, in order, and the number of publishes."""
+    events = PublishedEvents()
+
+    def one(group, event, **kw):
+        events.publishes += 1
+        events.append(event)
+
+    def many(group, batch):
+        events.publishes += 1
+        events.extend(batch)
+
+    with (
+        mock.patch("core.realtime.send_event", side_effect=one),
+        mock.patch("core.realtime.send_events", side_effect=many),
     ):
         yield events
+
+
+class PublishedEvents(list):
+    publishes = 0
 
 
 def test_a_batch_stores_in_order_and_answers_each_send_like_message_send(
@@ -126,3 +141,46 @@ def test_a_client_id_that_races_in_falls_back_to_one_at_a_time(
     bodies = Message.objects.filter(room=room).order_by("id").values_list("body", flat=True)
     assert list(bodies) == ["a", "b"]
     assert [e["message"]["body"] for e in published] == ["a", "b"]
+
+
+def test_a_batch_publishes_once_per_room_and_costs_the_same_queries_for_any_number_of_senders(
+    in_a, manager, make_user, tenant_a, published, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    senders = [make_user(tenant=tenant_a, role="member") for _ in range(6)]
+    room = services.room_create(user=manager, name="Busy", member_ids=[u.pk for u in senders])
+    other = services.room_create(user=manager, name="Other", member_ids=[senders[0].pk])
+    for user in senders:  # warm each sender's permission cache, as a live connection has it
+        services.messages_send(sends=[MessageSend(user=user, room_id=room.pk, body="hi")])
+
+    def batch(users, tag):
+        published.clear()
+        published.publishes = 0
+        sends = [
+            MessageSend(user=u, room_id=room.pk, body=f"{tag}{i}", client_id=f"{tag}{i}")
+            for i, u in enumerate(users)
+        ] + [MessageSend(user=senders[0], room_id=other.pk, body=f"{tag}-other")]
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            results = services.messages_send(sends=sends)
+        assert all(created for _, created in results)
+        return len(queries)
+
+    two = batch(senders[:2], "a")
+    assert published.publishes == 2  # one per room, whatever the number of messages
+    assert [e["message"]["body"] for e in published] == ["a0", "a1", "a-other"]
+    six = batch(senders, "b")
+    assert published.publishes == 2
+    assert [e["message"]["body"] for e in published] == [f"b{i}" for i in range(6)] + ["b-other"]
+    assert six == two
+    reads = dict(
+        RoomMember.objects.filter(room=room).values_list("user_id", "last_read_message_id")
+    )
+    stored = dict(
+        Message.objects.filter(room=room, body__startswith="b").values_list("sender_id", "pk")
+    )
+    assert all(reads[u.pk] == stored[u.pk] for u in senders)

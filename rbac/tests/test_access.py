@@ -212,6 +212,34 @@ def test_revoking_a_grant_takes_effect_on_the_next_check(in_a, make_user, tenant
     assert not access.has_permission(user, "catalog.product", "update")
 
 
+def test_many_users_at_once_answer_like_one_at_a_time_in_one_cache_round_trip(
+    in_a, make_user, tenant_a
+):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    users = [make_user(tenant=tenant_a, role=r) for r in ("owner", "manager", "member", "admin")]
+    outsider = make_user()
+    everyone = users + [outsider]
+    for resource, action in [("catalog.product", "update"), ("chat.message", "create")]:
+        expected = {u.pk: access.has_permission(u, resource, action) for u in everyone}
+        with mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many:
+            assert access.has_permission_many(everyone, resource, action) == expected
+        assert get_many.call_count == 1
+    assert len(set(expected.values())) == 2  # some may, some may not
+
+    # A revocation is seen by the next bulk check, as by has_permission.
+    rp = RolePermission.objects.get(
+        role__name="manager",
+        permission__resource__name="catalog.product",
+        permission__action="update",
+    )
+    assert access.has_permission_many(users, "catalog.product", "update")[users[1].pk]
+    services.role_permission_revoke(actor=None, grant=rp)
+    assert not access.has_permission_many(users, "catalog.product", "update")[users[1].pk]
+
+
 def test_assignment_changes_invalidate_only_that_users_cache(
     in_a, lab, make_user, tenant_a, grant, assign, django_assert_num_queries
 ):
