@@ -201,7 +201,8 @@ class BulkResultSerializer(serializers.Serializer):
 class ReportQuerySerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    product_id = serializers.IntegerField(required=False, min_value=1)
+    # Product ids are bigint: a larger number is a 400, not an overflow in the document store.
+    product_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     export = serializers.ChoiceField(choices=["csv"], required=False)
 
     def validate(self, attrs):

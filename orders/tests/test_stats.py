@@ -116,18 +116,26 @@ def test_stats_fall_back_to_postgresql_when_mongodb_is_down(staff_api, many_orde
     assert body["totals"]["orders"] == selectors.order_stats(**FILTERS[0])["totals"]["orders"]
 
 
+BAD_QUERIES = [
+    ({"date_from": "2026-03-05", "date_to": "2026-03-01"}, "date_from"),
+    ({"product_id": "-1"}, "product_id"),
+    ({"product_id": str(10**20)}, "product_id"),  # past bigint (and MongoDB's 8-byte ints)
+]
+BAD_STATS_QUERIES = [
+    ({"payment_method": "gold"}, "payment_method"),
+    ({"top": "0"}, "top"),
+    ({"top": "1000"}, "top"),
+]
+REPORTS = "/api/v1/orders/reports/"
+
+
 @pytest.mark.parametrize(
-    "params, field",
-    [
-        ({"date_from": "2026-03-05", "date_to": "2026-03-01"}, "date_from"),
-        ({"payment_method": "gold"}, "payment_method"),
-        ({"top": "0"}, "top"),
-        ({"top": "1000"}, "top"),
-        ({"product_id": "-1"}, "product_id"),
-    ],
+    "url, params, field",
+    [(url, *bad) for url in (URL, f"{REPORTS}stats/") for bad in BAD_QUERIES + BAD_STATS_QUERIES]
+    + [(f"{REPORTS}sales/", *bad) for bad in BAD_QUERIES],
 )
-def test_bad_stats_queries_are_400(staff_api, in_a, params, field):
-    response = staff_api.get(URL, params)
+def test_bad_stats_queries_are_400(staff_api, in_a, url, params, field):
+    response = staff_api.get(url, params)
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
 
