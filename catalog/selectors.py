@@ -83,8 +83,37 @@ def _search_query(text: str, *, known: set[str] | frozenset = frozenset()) -> Se
     query = SearchQuery(text[:200], search_type="plain", config=SEARCH_CONFIG)
     if words[-1] in known:
         return query
+    return query | _prefix_query(words)
+
+
+def _prefix_query(words: list[str]) -> SearchQuery:
     prefix = " & ".join(words[:-1] + [f"{words[-1]}:*"])
-    return query | SearchQuery(prefix, search_type="raw", config=SEARCH_CONFIG)
+    return SearchQuery(prefix, search_type="raw", config=SEARCH_CONFIG)
+
+
+# Plain words of ASCII letters: the parser splits them exactly as _WORD does.
+_PLAIN_WORDS = re.compile(r" *[A-Za-z]+(?: +[A-Za-z]+)* *")
+
+
+def _search_queries(
+    text: str, *, known: set[str] | frozenset = frozenset()
+) -> tuple[SearchQuery, SearchQuery] | None:
+    """(the query products must match, the query they are ranked by).
+
+    Both are :func:`_search_query`, except for plain words ending in a prefix: every product
+    the whole words find also has the prefix form's words (the same lexemes, the last one a
+    prefix of itself), so matching the prefix form alone selects the same products while the
+    GIN index answers one partial-match lookup instead of two; the ranks are computed with
+    the full query as before. Anything else (digits, SKUs, e-mails, versions, text cut at 200
+    characters) is a token the prefix form may split differently, and matches the full query.
+    """
+    query = _search_query(text, known=known)
+    if query is None:
+        return None
+    words = _WORD.findall(text.lower())[:8]
+    if words[-1] in known or len(text) > 200 or not _PLAIN_WORDS.fullmatch(text):
+        return query, query
+    return _prefix_query(words), query
 
 
 def _known_words(text: str) -> set[str]:
@@ -223,28 +252,55 @@ def _edit_distance(a: str, b: str, bound: int) -> int:
 SEARCH_WINDOW = 1000
 
 
-def _ranked(
-    queryset: QuerySet[Product], query: SearchQuery, *, limit: int, offset: int
-) -> tuple[list[Product], bool]:
-    # One pass over at most SEARCH_WINDOW matches computes their rank while each row is at
-    # hand; only the page's products are then fetched (by primary key, with their relations).
-    # In a MATERIALIZED CTE the match is planned on its own (a GIN bitmap scan) and evaluated
-    # only as far as the LIMIT asks; a plain LIMIT lets the planner bet on a sequential scan
-    # finding matches early, a bet lost badly when a frequent word is ANDed with a rare one.
+def _window_sql(queryset: QuerySet[Product], queries: tuple[SearchQuery, SearchQuery]):
     # order_by() drops the model's default ordering, which would sort every match first.
+    match, rank = queries
     matches = (
-        queryset.filter(search_vector=query)
+        queryset.filter(search_vector=match)
         .order_by()
-        .annotate(rank=SearchRank(F("search_vector"), query))
+        .annotate(rank=SearchRank(F("search_vector"), rank))
         .values_list("id", "rank")
     )
-    sql, params = matches.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH m AS MATERIALIZED ({sql}) SELECT * FROM m LIMIT %s",  # noqa: S608
-            [*params, SEARCH_WINDOW],
+    return matches.query.sql_with_params()
+
+
+def _ranked(
+    queryset: QuerySet[Product],
+    queries: tuple[SearchQuery, SearchQuery],
+    *,
+    limit: int,
+    offset: int,
+    otherwise: tuple[SearchQuery, SearchQuery] | None = None,
+) -> tuple[list[Product], bool, bool]:
+    """(the page, whether the window was full, whether it is `otherwise`'s).
+
+    One pass over at most SEARCH_WINDOW matches computes their rank while each row is at
+    hand; only the page's products are then fetched (by primary key, with their relations).
+    In a MATERIALIZED CTE the match is planned on its own (a GIN bitmap scan) and evaluated
+    only as far as the LIMIT asks; a plain LIMIT lets the planner bet on a sequential scan
+    finding matches early, a bet lost badly when a frequent word is ANDed with a rare one.
+
+    `otherwise` (the corrected query) is searched in the same statement, and only when the
+    first finds nothing: PostgreSQL skips its branch (a one-time filter) otherwise, so a typo
+    costs one round trip and one plan, not two.
+    """
+    sql, params = _window_sql(queryset, queries)
+    statement = f"WITH m AS MATERIALIZED ({sql}) SELECT 0, * FROM m LIMIT %s"  # noqa: S608
+    params = [*params, SEARCH_WINDOW]
+    if otherwise is not None:
+        other_sql, other_params = _window_sql(queryset, otherwise)
+        statement = (
+            f"WITH m AS MATERIALIZED ({sql}), c AS MATERIALIZED ({other_sql}) "  # noqa: S608
+            "(SELECT 0, * FROM m LIMIT %s) UNION ALL "
+            "(SELECT 1, * FROM c WHERE NOT EXISTS (SELECT FROM m) LIMIT %s)"
         )
+        params = [*params[:-1], *other_params, SEARCH_WINDOW, SEARCH_WINDOW]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
         window = cursor.fetchall()
+    # Rows of the first query come first; none at all means it found nothing either.
+    corrected = otherwise is not None and (not window or window[0][0] == 1)
+    window = [(row[1], row[2]) for row in window]
     window.sort(key=lambda row: (-row[1], -row[0]))
     page = window[offset : offset + limit]
     by_id = {p.id: p for p in queryset.filter(id__in=[row[0] for row in page]).order_by()}
@@ -253,7 +309,7 @@ def _ranked(
         product = by_id[product_id]
         product.rank = rank
         products.append(product)
-    return products, len(window) == SEARCH_WINDOW
+    return products, len(window) == SEARCH_WINDOW, corrected
 
 
 def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset: int = 0) -> dict:
@@ -262,7 +318,8 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     When the words find nothing, each unknown word is corrected to the most similar word of
     the product names (pg_trgm similarity over the SearchWord dictionary, or the fewest edits
     where the server lacks pg_trgm) and the corrected query is searched the same way
-    ("hedphones" finds "headphones").
+    ("hedphones" finds "headphones"). The correction is looked up before searching, when a
+    word is unknown to the dictionary, and both queries go in one statement (see _ranked).
     A whole SKU is looked up exactly first (mode "sku").
     Returns {"products", "mode": "sku" | "fulltext" | "corrected", "query": the words searched,
     "partial": True when more than SEARCH_WINDOW products matched (see above)}.
@@ -278,16 +335,17 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
             exact[0].rank = 1.0
             return {**result, "products": exact, "mode": "sku"}
     known = _known_words(text)
-    query = _search_query(text, known=known)
-    result["products"], result["partial"] = _ranked(queryset, query, limit=limit, offset=offset)
-    if result["products"] or offset:
-        return result
-    corrected = _corrected(text, known)
-    if corrected is None:
-        return result
-    query = _search_query(corrected, known=set(corrected.split()))
-    products, partial = _ranked(queryset, query, limit=limit, offset=0)
-    return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
+    queries = _search_queries(text, known=known)
+    corrected = None if offset else _corrected(text, known)
+    otherwise = None
+    if corrected is not None:
+        otherwise = _search_queries(corrected, known=set(corrected.split()))
+    products, partial, is_corrected = _ranked(
+        queryset, queries, limit=limit, offset=offset, otherwise=otherwise
+    )
+    if is_corrected:
+        return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
+    return {**result, "products": products, "partial": partial}
 
 
 def movements_for_product(*, product_id: int) -> QuerySet[InventoryMovement]:
