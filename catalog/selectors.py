@@ -264,6 +264,25 @@ def _window_sql(queryset: QuerySet[Product], queries: tuple[SearchQuery, SearchQ
     return matches.query.sql_with_params()
 
 
+def _window_statement(
+    queryset: QuerySet[Product],
+    queries: tuple[SearchQuery, SearchQuery],
+    otherwise: tuple[SearchQuery, SearchQuery] | None = None,
+) -> tuple[str, list]:
+    """The statement :func:`_ranked` runs: rows of (0 or 1 for `otherwise`, id, rank)."""
+    sql, params = _window_sql(queryset, queries)
+    if otherwise is None:
+        statement = f"WITH m AS MATERIALIZED ({sql}) SELECT 0, * FROM m LIMIT %s"  # noqa: S608
+        return statement, [*params, SEARCH_WINDOW]
+    other_sql, other_params = _window_sql(queryset, otherwise)
+    statement = (
+        f"WITH m AS MATERIALIZED ({sql}), c AS MATERIALIZED ({other_sql}) "  # noqa: S608
+        "(SELECT 0, * FROM m LIMIT %s) UNION ALL "
+        "(SELECT 1, * FROM c WHERE NOT EXISTS (SELECT FROM m) LIMIT %s)"
+    )
+    return statement, [*params, *other_params, SEARCH_WINDOW, SEARCH_WINDOW]
+
+
 def _ranked(
     queryset: QuerySet[Product],
     queries: tuple[SearchQuery, SearchQuery],
@@ -284,17 +303,7 @@ def _ranked(
     first finds nothing: PostgreSQL skips its branch (a one-time filter) otherwise, so a typo
     costs one round trip and one plan, not two.
     """
-    sql, params = _window_sql(queryset, queries)
-    statement = f"WITH m AS MATERIALIZED ({sql}) SELECT 0, * FROM m LIMIT %s"  # noqa: S608
-    params = [*params, SEARCH_WINDOW]
-    if otherwise is not None:
-        other_sql, other_params = _window_sql(queryset, otherwise)
-        statement = (
-            f"WITH m AS MATERIALIZED ({sql}), c AS MATERIALIZED ({other_sql}) "  # noqa: S608
-            "(SELECT 0, * FROM m LIMIT %s) UNION ALL "
-            "(SELECT 1, * FROM c WHERE NOT EXISTS (SELECT FROM m) LIMIT %s)"
-        )
-        params = [*params[:-1], *other_params, SEARCH_WINDOW, SEARCH_WINDOW]
+    statement, params = _window_statement(queryset, queries, otherwise)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         window = cursor.fetchall()
