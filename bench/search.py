@@ -90,15 +90,16 @@ def sql_shapes(schema: str, n: int) -> None:
         products = selectors.product_list(with_tags=False)
         shapes = {}
         for q in ("tripo", "hedphones", "keybord"):
-            known = selectors._known_words(q)
+            known, completes = selectors._dictionary_lookup(q)
             full = selectors._search_query(q, known=known)
             before = [selectors._window_statement(products, (full, full))]
             otherwise = None
             corrected = selectors._corrected(q, known)
-            if corrected is not None:
+            if corrected is not None:  # the typed words found nothing: corrected, again
                 fixed = selectors._search_query(corrected, known=set(corrected.split()))
                 before.append(selectors._window_statement(products, (fixed, fixed)))
-                otherwise = selectors._search_queries(corrected, known=set(corrected.split()))
+                if selectors._looks_mistyped(q, known, completes):
+                    otherwise = selectors._search_queries(corrected, known=set(corrected.split()))
             now = [
                 selectors._window_statement(
                     products, selectors._search_queries(q, known=known), otherwise

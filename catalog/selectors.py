@@ -117,8 +117,40 @@ def _search_queries(
 
 
 def _known_words(text: str) -> set[str]:
+    return _dictionary_lookup(text)[0]
+
+
+def _dictionary_lookup(text: str) -> tuple[set[str], bool]:
+    """(the words of the text that are words of product names, whether some longer such word
+    starts with the last word): one statement, two lookups in the dictionary's unique index."""
     words = _WORD.findall(text.lower())[:8]
-    return set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+    if not words:
+        return set(), False
+    last = connection.ops.prep_for_like_query(words[-1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word, false FROM catalog_searchword WHERE word = ANY(%s) UNION ALL "
+            "(SELECT word, true FROM catalog_searchword WHERE word LIKE %s AND word <> %s "
+            "LIMIT 1)",
+            [words, f"{last}%", words[-1]],
+        )
+        rows = cursor.fetchall()
+    return {word for word, longer in rows if not longer}, any(longer for _, longer in rows)
+
+
+def _correctable(word: str) -> bool:
+    return len(word) >= 3 and not word.isdigit()
+
+
+def _looks_mistyped(text: str, known: set[str], completes: bool) -> bool:
+    """Whether the words cannot all be words of product names: a whole word (not the last)
+    unknown to the dictionary, or a last word that neither is nor starts one of its words.
+    The words of descriptions and SKUs are not in the dictionary, so the typed words may still
+    match; the guess decides only whether the correction is looked up before searching."""
+    words = _WORD.findall(text.lower())[:8]
+    if any(_correctable(w) and w not in known for w in words[:-1]):
+        return True
+    return _correctable(words[-1]) and words[-1] not in known and not completes
 
 
 def _corrected(text: str, known: set[str]) -> str | None:
@@ -327,8 +359,9 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     When the words find nothing, each unknown word is corrected to the most similar word of
     the product names (pg_trgm similarity over the SearchWord dictionary, or the fewest edits
     where the server lacks pg_trgm) and the corrected query is searched the same way
-    ("hedphones" finds "headphones"). The correction is looked up before searching, when a
-    word is unknown to the dictionary, and both queries go in one statement (see _ranked).
+    ("hedphones" finds "headphones"). When the words look mistyped (_looks_mistyped) the
+    correction is looked up first and both queries go in one statement (see _ranked); when
+    they looked right and found nothing, the corrected query runs after.
     A whole SKU is looked up exactly first (mode "sku").
     Returns {"products", "mode": "sku" | "fulltext" | "corrected", "query": the words searched,
     "partial": True when more than SEARCH_WINDOW products matched (see above)}.
@@ -343,18 +376,27 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
         if exact:
             exact[0].rank = 1.0
             return {**result, "products": exact, "mode": "sku"}
-    known = _known_words(text)
+    known, completes = _dictionary_lookup(text)
     queries = _search_queries(text, known=known)
-    corrected = None if offset else _corrected(text, known)
-    otherwise = None
-    if corrected is not None:
-        otherwise = _search_queries(corrected, known=set(corrected.split()))
+    corrected = otherwise = None
+    if not offset and _looks_mistyped(text, known, completes):
+        corrected = _corrected(text, known)
+        if corrected is not None:
+            otherwise = _search_queries(corrected, known=set(corrected.split()))
     products, partial, is_corrected = _ranked(
         queryset, queries, limit=limit, offset=offset, otherwise=otherwise
     )
     if is_corrected:
         return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
-    return {**result, "products": products, "partial": partial}
+    if products or offset or otherwise is not None:
+        return {**result, "products": products, "partial": partial}
+    # The words looked complete yet found nothing: correct them now, search again.
+    corrected = _corrected(text, known)
+    if corrected is None:
+        return result
+    queries = _search_queries(corrected, known=set(corrected.split()))
+    products, partial, _ = _ranked(queryset, queries, limit=limit, offset=0)
+    return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
 
 
 def movements_for_product(*, product_id: int) -> QuerySet[InventoryMovement]:

@@ -249,6 +249,10 @@ class TestSearch:
         body, ranked, _ = searches("pairs")
         assert (body["mode"], body["query"], ranked) == ("fulltext", "pairs", 1)
         assert len(body["results"]) == 1
+        # the start of a word of product names is a prefix, not a typo: no correction looked up
+        body, ranked, total = searches("wirel")
+        assert (body["mode"], [r["id"] for r in body["results"]]) == ("fulltext", [target.id])
+        assert (ranked, total) == (1, 5)  # search_path, words, the search, the page, its tags
         # nothing found either way: the typed words, not a correction that found nothing
         body, ranked, _ = searches("qqqzzz")
         assert (body["mode"], body["results"], ranked) == ("fulltext", [], 1)
