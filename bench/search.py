@@ -94,7 +94,11 @@ def sql_shapes(schema: str, n: int) -> None:
             full = selectors._search_query(q, known=known)
             before = [selectors._window_statement(products, (full, full))]
             otherwise = None
-            corrected = selectors._corrected(q, known)
+            sql, params = before[0]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                found = bool(cursor.fetchall())
+            corrected = None if found else selectors._corrected(q, known)
             if corrected is not None:  # the typed words found nothing: corrected, again
                 fixed = selectors._search_query(corrected, known=set(corrected.split()))
                 before.append(selectors._window_statement(products, (fixed, fixed)))
