@@ -379,7 +379,8 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     known, completes = _dictionary_lookup(text)
     queries = _search_queries(text, known=known)
     corrected = otherwise = None
-    if not offset and _looks_mistyped(text, known, completes):
+    looked_up = not offset and _looks_mistyped(text, known, completes)
+    if looked_up:
         corrected = _corrected(text, known)
         if corrected is not None:
             otherwise = _search_queries(corrected, known=set(corrected.split()))
@@ -388,7 +389,7 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     )
     if is_corrected:
         return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
-    if products or offset or otherwise is not None:
+    if products or offset or looked_up:
         return {**result, "products": products, "partial": partial}
     # The words looked complete yet found nothing: correct them now, search again.
     corrected = _corrected(text, known)

@@ -254,8 +254,9 @@ class TestSearch:
         assert (body["mode"], [r["id"] for r in body["results"]]) == ("fulltext", [target.id])
         assert (ranked, total) == (1, 5)  # search_path, words, the search, the page, its tags
         # nothing found either way: the typed words, not a correction that found nothing
-        body, ranked, _ = searches("qqqzzz")
-        assert (body["mode"], body["results"], ranked) == ("fulltext", [], 1)
+        # (and the correction, none, is looked up once): search_path, words, correction, search
+        body, ranked, total = searches("qqqzzz")
+        assert (body["mode"], body["results"], ranked, total) == ("fulltext", [], 1, 4)
 
     def test_corrected_query_that_finds_nothing_still_says_corrected(self, api, in_a):
         ProductFactory(name="Wireless headphones", status="draft")
