@@ -83,13 +83,74 @@ def _search_query(text: str, *, known: set[str] | frozenset = frozenset()) -> Se
     query = SearchQuery(text[:200], search_type="plain", config=SEARCH_CONFIG)
     if words[-1] in known:
         return query
+    return query | _prefix_query(words)
+
+
+def _prefix_query(words: list[str]) -> SearchQuery:
     prefix = " & ".join(words[:-1] + [f"{words[-1]}:*"])
-    return query | SearchQuery(prefix, search_type="raw", config=SEARCH_CONFIG)
+    return SearchQuery(prefix, search_type="raw", config=SEARCH_CONFIG)
+
+
+# Plain words of ASCII letters: the parser splits them exactly as _WORD does.
+_PLAIN_WORDS = re.compile(r" *[A-Za-z]+(?: +[A-Za-z]+)* *")
+
+
+def _search_queries(
+    text: str, *, known: set[str] | frozenset = frozenset()
+) -> tuple[SearchQuery, SearchQuery] | None:
+    """(the query products must match, the query they are ranked by).
+
+    Both are :func:`_search_query`, except for plain words ending in a prefix: every product
+    the whole words find also has the prefix form's words (the same lexemes, the last one a
+    prefix of itself), so matching the prefix form alone selects the same products while the
+    GIN index answers one partial-match lookup instead of two; the ranks are computed with
+    the full query as before. Anything else (digits, SKUs, e-mails, versions, text cut at 200
+    characters) is a token the prefix form may split differently, and matches the full query.
+    """
+    query = _search_query(text, known=known)
+    if query is None:
+        return None
+    words = _WORD.findall(text.lower())[:8]
+    if words[-1] in known or len(text) > 200 or not _PLAIN_WORDS.fullmatch(text):
+        return query, query
+    return _prefix_query(words), query
 
 
 def _known_words(text: str) -> set[str]:
+    return _dictionary_lookup(text)[0]
+
+
+def _dictionary_lookup(text: str) -> tuple[set[str], bool]:
+    """(the words of the text that are words of product names, whether some longer such word
+    starts with the last word): one statement, two lookups in the dictionary's unique index."""
     words = _WORD.findall(text.lower())[:8]
-    return set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+    if not words:
+        return set(), False
+    last = connection.ops.prep_for_like_query(words[-1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word, false FROM catalog_searchword WHERE word = ANY(%s) UNION ALL "
+            "(SELECT word, true FROM catalog_searchword WHERE word LIKE %s AND word <> %s "
+            "LIMIT 1)",
+            [words, f"{last}%", words[-1]],
+        )
+        rows = cursor.fetchall()
+    return {word for word, longer in rows if not longer}, any(longer for _, longer in rows)
+
+
+def _correctable(word: str) -> bool:
+    return len(word) >= 3 and not word.isdigit()
+
+
+def _looks_mistyped(text: str, known: set[str], completes: bool) -> bool:
+    """Whether the words cannot all be words of product names: a whole word (not the last)
+    unknown to the dictionary, or a last word that neither is nor starts one of its words.
+    The words of descriptions and SKUs are not in the dictionary, so the typed words may still
+    match; the guess decides only whether the correction is looked up before searching."""
+    words = _WORD.findall(text.lower())[:8]
+    if any(_correctable(w) and w not in known for w in words[:-1]):
+        return True
+    return _correctable(words[-1]) and words[-1] not in known and not completes
 
 
 def _corrected(text: str, known: set[str]) -> str | None:
@@ -223,28 +284,64 @@ def _edit_distance(a: str, b: str, bound: int) -> int:
 SEARCH_WINDOW = 1000
 
 
-def _ranked(
-    queryset: QuerySet[Product], query: SearchQuery, *, limit: int, offset: int
-) -> tuple[list[Product], bool]:
-    # One pass over at most SEARCH_WINDOW matches computes their rank while each row is at
-    # hand; only the page's products are then fetched (by primary key, with their relations).
-    # In a MATERIALIZED CTE the match is planned on its own (a GIN bitmap scan) and evaluated
-    # only as far as the LIMIT asks; a plain LIMIT lets the planner bet on a sequential scan
-    # finding matches early, a bet lost badly when a frequent word is ANDed with a rare one.
+def _window_sql(queryset: QuerySet[Product], queries: tuple[SearchQuery, SearchQuery]):
     # order_by() drops the model's default ordering, which would sort every match first.
+    match, rank = queries
     matches = (
-        queryset.filter(search_vector=query)
+        queryset.filter(search_vector=match)
         .order_by()
-        .annotate(rank=SearchRank(F("search_vector"), query))
+        .annotate(rank=SearchRank(F("search_vector"), rank))
         .values_list("id", "rank")
     )
-    sql, params = matches.query.sql_with_params()
+    return matches.query.sql_with_params()
+
+
+def _window_statement(
+    queryset: QuerySet[Product],
+    queries: tuple[SearchQuery, SearchQuery],
+    otherwise: tuple[SearchQuery, SearchQuery] | None = None,
+) -> tuple[str, list]:
+    """The statement :func:`_ranked` runs: rows of (0 or 1 for `otherwise`, id, rank)."""
+    sql, params = _window_sql(queryset, queries)
+    if otherwise is None:
+        statement = f"WITH m AS MATERIALIZED ({sql}) SELECT 0, * FROM m LIMIT %s"  # noqa: S608
+        return statement, [*params, SEARCH_WINDOW]
+    other_sql, other_params = _window_sql(queryset, otherwise)
+    statement = (
+        f"WITH m AS MATERIALIZED ({sql}), c AS MATERIALIZED ({other_sql}) "  # noqa: S608
+        "(SELECT 0, * FROM m LIMIT %s) UNION ALL "
+        "(SELECT 1, * FROM c WHERE NOT EXISTS (SELECT FROM m) LIMIT %s)"
+    )
+    return statement, [*params, *other_params, SEARCH_WINDOW, SEARCH_WINDOW]
+
+
+def _ranked(
+    queryset: QuerySet[Product],
+    queries: tuple[SearchQuery, SearchQuery],
+    *,
+    limit: int,
+    offset: int,
+    otherwise: tuple[SearchQuery, SearchQuery] | None = None,
+) -> tuple[list[Product], bool, bool]:
+    """(the page, whether the window was full, whether it is `otherwise`'s).
+
+    One pass over at most SEARCH_WINDOW matches computes their rank while each row is at
+    hand; only the page's products are then fetched (by primary key, with their relations).
+    In a MATERIALIZED CTE the match is planned on its own (a GIN bitmap scan) and evaluated
+    only as far as the LIMIT asks; a plain LIMIT lets the planner bet on a sequential scan
+    finding matches early, a bet lost badly when a frequent word is ANDed with a rare one.
+
+    `otherwise` (the corrected query) is searched in the same statement, and only when the
+    first finds nothing: PostgreSQL skips its branch (a one-time filter) otherwise, so a typo
+    costs one round trip and one plan, not two.
+    """
+    statement, params = _window_statement(queryset, queries, otherwise)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH m AS MATERIALIZED ({sql}) SELECT * FROM m LIMIT %s",  # noqa: S608
-            [*params, SEARCH_WINDOW],
-        )
+        cursor.execute(statement, params)
         window = cursor.fetchall()
+    # Rows of the first query come first; none at all means it found nothing either.
+    corrected = otherwise is not None and (not window or window[0][0] == 1)
+    window = [(row[1], row[2]) for row in window]
     window.sort(key=lambda row: (-row[1], -row[0]))
     page = window[offset : offset + limit]
     by_id = {p.id: p for p in queryset.filter(id__in=[row[0] for row in page]).order_by()}
@@ -253,7 +350,7 @@ def _ranked(
         product = by_id[product_id]
         product.rank = rank
         products.append(product)
-    return products, len(window) == SEARCH_WINDOW
+    return products, len(window) == SEARCH_WINDOW, corrected
 
 
 def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset: int = 0) -> dict:
@@ -262,7 +359,9 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
     When the words find nothing, each unknown word is corrected to the most similar word of
     the product names (pg_trgm similarity over the SearchWord dictionary, or the fewest edits
     where the server lacks pg_trgm) and the corrected query is searched the same way
-    ("hedphones" finds "headphones").
+    ("hedphones" finds "headphones"). When the words look mistyped (_looks_mistyped) the
+    correction is looked up first and both queries go in one statement (see _ranked); when
+    they looked right and found nothing, the corrected query runs after.
     A whole SKU is looked up exactly first (mode "sku").
     Returns {"products", "mode": "sku" | "fulltext" | "corrected", "query": the words searched,
     "partial": True when more than SEARCH_WINDOW products matched (see above)}.
@@ -277,16 +376,27 @@ def product_search(*, queryset: QuerySet[Product], text: str, limit: int, offset
         if exact:
             exact[0].rank = 1.0
             return {**result, "products": exact, "mode": "sku"}
-    known = _known_words(text)
-    query = _search_query(text, known=known)
-    result["products"], result["partial"] = _ranked(queryset, query, limit=limit, offset=offset)
-    if result["products"] or offset:
-        return result
+    known, completes = _dictionary_lookup(text)
+    queries = _search_queries(text, known=known)
+    corrected = otherwise = None
+    looked_up = not offset and _looks_mistyped(text, known, completes)
+    if looked_up:
+        corrected = _corrected(text, known)
+        if corrected is not None:
+            otherwise = _search_queries(corrected, known=set(corrected.split()))
+    products, partial, is_corrected = _ranked(
+        queryset, queries, limit=limit, offset=offset, otherwise=otherwise
+    )
+    if is_corrected:
+        return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
+    if products or offset or looked_up:
+        return {**result, "products": products, "partial": partial}
+    # The words looked complete yet found nothing: correct them now, search again.
     corrected = _corrected(text, known)
     if corrected is None:
         return result
-    query = _search_query(corrected, known=set(corrected.split()))
-    products, partial = _ranked(queryset, query, limit=limit, offset=0)
+    queries = _search_queries(corrected, known=set(corrected.split()))
+    products, partial, _ = _ranked(queryset, queries, limit=limit, offset=0)
     return {"products": products, "mode": "corrected", "query": corrected, "partial": partial}
 
 

@@ -200,7 +200,8 @@ class TestSearch:
             body = api.get(f"{URL}search/", {"q": typed}).json()
             assert (body["mode"], [r["id"] for r in body["results"]]) == ("corrected", [target.id])
         # bounded: one dictionary query per corrected word, whatever the dictionary's size
-        with django_assert_num_queries(8):  # search_path, words, search, 2 corrections, search
+        # search_path, words, 2 corrections, one search (both queries), the page
+        with django_assert_num_queries(6 + 1):
             api.get(f"{URL}search/", {"q": "wireles hedphones"})
         body = api.get(f"{URL}search/", {"q": "qqqzzz"}).json()
         assert (body["mode"], body["query"], body["results"]) == ("fulltext", "qqqzzz", [])
@@ -223,6 +224,76 @@ class TestSearch:
 
             assert not SearchWord.objects.filter(word="headphones").exists()
         assert api.get(f"{URL}search/", {"q": "hedphones"}).json()["mode"] == "corrected"
+
+    def test_a_typo_is_searched_once_with_its_correction(self, api, in_a):
+        from django.db import connections
+        from django.test.utils import CaptureQueriesContext
+
+        target = ProductFactory(name="Wireless headphones")
+        ProductFactory(name="Speaker", description="Pairs with headphones.")
+        api.get(f"{URL}search/", {"q": "lamp"})  # warms the caller's cached RBAC rules
+
+        def searches(q):
+            with CaptureQueriesContext(connections["default"]) as queries:
+                body = api.get(f"{URL}search/", {"q": q}).json()
+            ranked = [x for x in queries if "ts_rank" in x["sql"]]
+            return body, len(ranked), len(queries)
+
+        body, ranked, total = searches("hedphones wireles")
+        assert (body["mode"], body["query"]) == ("corrected", "headphones wireless")
+        assert [r["id"] for r in body["results"]] == [target.id]
+        # one ranked statement for both queries (search_path, words, 2 corrections, it, the page
+        # and its tags)
+        assert (ranked, total) == (1, 7)
+        # a word of descriptions only is unknown to the dictionary, yet found as typed
+        body, ranked, _ = searches("pairs")
+        assert (body["mode"], body["query"], ranked) == ("fulltext", "pairs", 1)
+        assert len(body["results"]) == 1
+        # the start of a word of product names is a prefix, not a typo: no correction looked up
+        body, ranked, total = searches("wirel")
+        assert (body["mode"], [r["id"] for r in body["results"]]) == ("fulltext", [target.id])
+        assert (ranked, total) == (1, 5)  # search_path, words, the search, the page, its tags
+        # nothing found either way: the typed words, not a correction that found nothing
+        # (and the correction, none, is looked up once): search_path, words, correction, search
+        body, ranked, total = searches("qqqzzz")
+        assert (body["mode"], body["results"], ranked, total) == ("fulltext", [], 1, 4)
+
+    def test_corrected_query_that_finds_nothing_still_says_corrected(self, api, in_a):
+        ProductFactory(name="Wireless headphones", status="draft")
+        body = api.get(f"{URL}search/", {"q": "hedphones", "status": "active"}).json()
+        assert (body["mode"], body["query"], body["results"]) == ("corrected", "headphones", [])
+
+    @pytest.mark.parametrize(
+        "q", ["tripo", "walnut tri", "Walnut  TRI ", "the tri", "tri 3.5", "zx-9001", "café tri"]
+    )
+    def test_prefix_searches_find_and_rank_as_the_full_query(self, in_a, q):
+        from django.contrib.postgres.search import SearchRank
+        from django.db.models import F
+
+        from catalog import selectors
+        from catalog.models import Product
+
+        for name, description in [
+            ("Walnut tripod", "3.5 kg"),
+            ("Tripod", "café tri-fold"),
+            ("Walnut tray", "the triangle"),
+            ("Steel trivet", "ZX-9001 tri 3.5"),
+            ("Lamp", "Trip 3.5"),
+        ]:
+            ProductFactory(name=name, description=description)
+        match, rank = selectors._search_queries(q, known=selectors._known_words(q))
+        full = selectors._search_query(q, known=selectors._known_words(q))
+
+        def ranked(query, by):
+            rows = (
+                Product.objects.filter(search_vector=query)
+                .annotate(rank=SearchRank(F("search_vector"), by))
+                .values_list("id", "rank")
+            )
+            return sorted(rows)
+
+        assert ranked(match, rank) == ranked(full, full)
+        assert ranked(full, full)  # each query finds something
 
     def test_search_respects_filters_and_soft_delete(self, api, in_a):
         live = ProductFactory(name="Lamp", status="active")
