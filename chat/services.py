@@ -357,7 +357,9 @@ old AS (
     FROM allowed a
     JOIN chat_message msg
       ON msg.room_id = a.room_id AND msg.sender_id = a.sender_id AND msg.client_id = a.client_id
-    WHERE NOT (a.client_id = '')
+    -- on msg itself, so that the probe can use the partial unique index (one per key) and
+    -- does not read the room's whole history
+    WHERE NOT (a.client_id = '') AND NOT (msg.client_id = '')
 ),
 numbered AS (
     SELECT n.ord, n.room_id, n.sender_id, n.client_id, n.body,
