@@ -117,15 +117,17 @@ class _Sweepers:
 sweepers = _Sweepers()
 
 
-def _write_batch(schema_name: str, sends: list[services.MessageSend]) -> list:
+def _write_batch(schema_name: str, sends: list[services.MessageSend]) -> tuple[list, list]:
     """One group commit on a writer thread, which keeps its database connection between batches
-    (no pool check-out, health check or search-path round trips per batch)."""
+    (no pool check-out, health check or search-path round trips per batch). Returns the results
+    and the batch's room publishes, which the event loop makes (on its own channel-layer
+    connection, in batch order) rather than this thread (an event loop per publish)."""
     held = connection.connection
     if held is not None and (held.closed or held.broken):
         connection.close()  # lost since the previous batch: take another from the pool
     try:
-        with schema_context(schema_name):
-            return services.messages_send(sends=sends)
+        with schema_context(schema_name), realtime.hold_publishes() as publishes:
+            return services.messages_send(sends=sends), publishes
     except Exception:
         connection.close()  # a broken connection is not reused: the next batch takes a new one
         raise
@@ -185,8 +187,9 @@ class _SendBatches:
                 await self._linger(key)
                 batch = self.pending[key][: self.MAX]
                 del self.pending[key][: self.MAX]
+                publishes: list = []
                 try:
-                    results = await loop.run_in_executor(
+                    results, publishes = await loop.run_in_executor(
                         self._executor(), _write_batch, key[1], [item for item, _ in batch]
                     )
                 except Exception as exc:  # e.g. the database is gone: every sender hears it
@@ -200,6 +203,10 @@ class _SendBatches:
                         future.set_result(result)
                 self.answered[key] = (loop.time(), len(batch))
                 self.arrived[key] = 0
+                try:  # committed: the rooms hear it, in batch order, before the next batch
+                    await realtime.publish_held(publishes)
+                except Exception:
+                    logger.exception("chat batch publish failed")
         finally:
             self.tasks.pop(key, None)
             if not self.pending.get(key):

@@ -185,3 +185,33 @@ def test_a_writer_thread_drops_a_connection_lost_since_its_previous_batch():
         connection.connection.broken = True
         assert asyncio.run(scenario()) == ("m1", True)
     assert connection.close.call_count == 1
+
+
+def test_a_batchs_room_publishes_are_made_by_the_event_loop_in_batch_order():
+    from core import realtime
+
+    published = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            published.append((group, message["frames"], threading.current_thread().name))
+
+    def write(*, sends):
+        realtime.send_events("room", [{"type": "message", "body": s.body} for s in sends])
+        return [(s.body, True) for s in sends]
+
+    async def scenario():
+        batches_ = consumers._SendBatches()
+        for n in range(3):
+            await batches_.send("s", _send(n))
+        return threading.current_thread().name
+
+    with (
+        mock.patch.object(services, "messages_send", side_effect=write),
+        mock.patch.object(realtime, "get_channel_layer", return_value=Layer()),
+    ):
+        loop_thread = asyncio.run(scenario())
+    assert [(group, frames) for group, frames, _ in published] == [
+        ("room", [f'{{"type": "message", "body": "m{n}"}}']) for n in range(3)
+    ]
+    assert {thread for _, _, thread in published} == {loop_thread}
