@@ -117,15 +117,17 @@ class _Sweepers:
 sweepers = _Sweepers()
 
 
-def _write_batch(schema_name: str, sends: list[services.MessageSend]) -> list:
+def _write_batch(schema_name: str, sends: list[services.MessageSend]) -> tuple[list, list]:
     """One group commit on a writer thread, which keeps its database connection between batches
-    (no pool check-out, health check or search-path round trips per batch)."""
+    (no pool check-out, health check or search-path round trips per batch). Returns the results
+    and the batch's room publishes, which the event loop makes (on its own channel-layer
+    connection, in batch order) rather than this thread (an event loop per publish)."""
     held = connection.connection
     if held is not None and (held.closed or held.broken):
         connection.close()  # lost since the previous batch: take another from the pool
     try:
-        with schema_context(schema_name):
-            return services.messages_send(sends=sends)
+        with schema_context(schema_name), realtime.hold_publishes() as publishes:
+            return services.messages_send(sends=sends), publishes
     except Exception:
         connection.close()  # a broken connection is not reused: the next batch takes a new one
         raise
@@ -139,6 +141,12 @@ class _SendBatches:
     previous one; each connection still handles its frames one by one, so a sender's messages
     keep their order, and every ack follows the commit that stored its message. Batches run on
     CHAT_WRITER_THREADS threads per process, each with a database connection of its own.
+
+    Closing a batch: senders that wait for their ack before sending again would otherwise split
+    into two groups taking turns (those answered by a batch send again while the next one,
+    holding the others, is being written), each batch half full. So a batch that starts right
+    after the previous one answered waits up to CHAT_BATCH_LINGER_MS for as many sends as that
+    one answered; a send arriving later (a person typing) waits for nothing.
     """
 
     MAX = 100
@@ -147,6 +155,10 @@ class _SendBatches:
         self.pending: dict[tuple, list[tuple[services.MessageSend, asyncio.Future]]] = {}
         self.tasks: dict[tuple, asyncio.Task] = {}
         self.executor: ThreadPoolExecutor | None = None
+        # Per key: sends since the previous batch answered, and when it did and how many.
+        self.arrived: dict[tuple, int] = {}
+        self.answered: dict[tuple, tuple[float, int]] = {}
+        self.waiting: dict[tuple, tuple[asyncio.Event, int]] = {}
 
     def _executor(self) -> ThreadPoolExecutor:
         if self.executor is None:
@@ -160,6 +172,10 @@ class _SendBatches:
         key = (loop, schema_name)
         future = loop.create_future()
         self.pending.setdefault(key, []).append((item, future))
+        self.arrived[key] = self.arrived.get(key, 0) + 1
+        waiting = self.waiting.get(key)
+        if waiting is not None and self.arrived[key] >= waiting[1]:
+            waiting[0].set()
         if key not in self.tasks:
             self.tasks[key] = loop.create_task(self._drain(key))
         return await future
@@ -168,10 +184,12 @@ class _SendBatches:
         loop = key[0]
         try:
             while self.pending.get(key):
+                await self._linger(key)
                 batch = self.pending[key][: self.MAX]
                 del self.pending[key][: self.MAX]
+                publishes: list = []
                 try:
-                    results = await loop.run_in_executor(
+                    results, publishes = await loop.run_in_executor(
                         self._executor(), _write_batch, key[1], [item for item, _ in batch]
                     )
                 except Exception as exc:  # e.g. the database is gone: every sender hears it
@@ -183,10 +201,37 @@ class _SendBatches:
                         future.set_exception(result)
                     else:
                         future.set_result(result)
+                self.answered[key] = (loop.time(), len(batch))
+                self.arrived[key] = 0
+                try:  # committed: the rooms hear it, in batch order, before the next batch
+                    await realtime.publish_held(publishes)
+                except Exception:
+                    logger.exception("chat batch publish failed")
         finally:
             self.tasks.pop(key, None)
             if not self.pending.get(key):
                 self.pending.pop(key, None)
+                self.arrived.pop(key, None)
+                self.answered.pop(key, None)
+
+    async def _linger(self, key: tuple) -> None:
+        """Waits (briefly) for the senders the previous batch answered to send again."""
+        linger = settings.CHAT_BATCH_LINGER_MS / 1000
+        answered_at, answered = self.answered.get(key, (0.0, 0))
+        expected = min(answered, self.MAX - len(self.pending[key]))
+        if linger <= 0 or self.arrived.get(key, 0) >= expected:
+            return
+        remaining = answered_at + linger - key[0].time()
+        if remaining <= 0:
+            return
+        event = asyncio.Event()
+        self.waiting[key] = (event, expected)
+        try:
+            await asyncio.wait_for(event.wait(), remaining)
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting.pop(key, None)
 
 
 send_batches = _SendBatches()

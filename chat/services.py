@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from chat.access import (
@@ -24,6 +23,7 @@ from chat.errors import (
     MessageDeleted,
     MessageNotFound,
     MessageTooLong,
+    NotRoomMember,
     RoomArchived,
     RoomNotFound,
 )
@@ -84,6 +84,8 @@ def _member(room_id, user) -> RoomMember | None:
 def check_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
         raise InvalidChatData(fields={"body": ["A message needs some text."]})
+    if "\x00" in body:  # PostgreSQL text cannot hold it
+        raise InvalidChatData(fields={"body": ["A message cannot contain NUL characters."]})
     if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise MessageTooLong(
             f"A message has at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.",
@@ -297,17 +299,20 @@ class MessageSend:
 
 
 def messages_send(*, sends: list[MessageSend]) -> list[tuple[Message, bool] | DomainError]:
-    """message_send for many messages in one transaction (the websocket's group commit).
+    """message_send for many messages at once (the websocket's group commit).
 
     Same checks, results and events as message_send, one per item and in order: a refused item
-    gets its DomainError and does not affect the others. The messages are inserted in order and
-    broadcast in order after the one commit; the room's and each sender's read position are
-    written once per batch, so concurrent senders in a room do not queue on its row.
+    gets its DomainError and does not affect the others. The whole batch is one SQL statement
+    (_BATCH_SQL), so outside a transaction it commits on its own: membership and archive checks,
+    retried client ids, the INSERT in arrival order, the rooms' last-message time and the
+    senders' read positions, in one round trip. The messages are broadcast in order after it.
     """
     try:
-        with transaction.atomic():
+        if not connection.in_atomic_block:
+            return _messages_send(sends)  # the one statement commits on its own
+        with transaction.atomic():  # inside a transaction: a savepoint, for the fallback
             return _messages_send(sends)
-    except IntegrityError:  # a client id raced in on another connection: one at a time
+    except IntegrityError:  # e.g. a room deleted meanwhile: one at a time
         results: list[tuple[Message, bool] | DomainError] = []
         for item in sends:
             try:
@@ -324,91 +329,186 @@ def messages_send(*, sends: list[MessageSend]) -> list[tuple[Message, bool] | Do
         return results
 
 
+# One statement for a batch of sends (inputs as arrays, in arrival order "ord"): every send's
+# room and membership; the stored message of an allowed send whose client id was seen before;
+# ids from the sequence in arrival order for the others, INSERTed (a client id that another
+# transaction stored meanwhile is skipped and looked up afterwards); the rooms' last-message
+# time and the senders' read positions (forward only), their rows locked in id order so that
+# concurrent batches never wait on each other in a cycle. One row per send comes back.
+_BATCH_SQL = """
+WITH input AS (
+    SELECT * FROM unnest(
+        %(ord)s::int[], %(room_id)s::bigint[], %(sender_id)s::uuid[], %(client_id)s::text[],
+        %(body)s::text[], %(insertable)s::bool[]
+    ) AS t(ord, room_id, sender_id, client_id, body, insertable)
+),
+checked AS (
+    SELECT i.*, r.id IS NOT NULL AS room_found, r.archived_at IS NOT NULL AS archived,
+           m.id IS NOT NULL AS is_member
+    FROM input i
+    LEFT JOIN chat_room r ON r.id = i.room_id
+    LEFT JOIN chat_roommember m ON m.room_id = i.room_id AND m.user_id = i.sender_id
+),
+allowed AS (
+    SELECT * FROM checked WHERE is_member AND NOT archived AND insertable
+),
+old AS (
+    SELECT a.ord, msg.id, msg.created_at, msg.body, msg.edited_at, msg.deleted_at
+    FROM allowed a
+    JOIN chat_message msg
+      ON msg.room_id = a.room_id AND msg.sender_id = a.sender_id AND msg.client_id = a.client_id
+    -- on msg itself, so that the probe can use the partial unique index (one per key) and
+    -- does not read the room's whole history
+    WHERE NOT (a.client_id = '') AND NOT (msg.client_id = '')
+),
+numbered AS (
+    SELECT n.ord, n.room_id, n.sender_id, n.client_id, n.body,
+           nextval(pg_get_serial_sequence('chat_message', 'id')) AS id
+    FROM (
+        SELECT a.* FROM allowed a WHERE a.ord NOT IN (SELECT ord FROM old) ORDER BY a.ord
+    ) n
+),
+ins AS (
+    INSERT INTO chat_message (id, room_id, sender_id, client_id, body, created_at)
+    SELECT id, room_id, sender_id, client_id, body, %(now)s FROM numbered ORDER BY id
+    ON CONFLICT (room_id, sender_id, client_id) WHERE NOT (client_id = '') DO NOTHING
+    RETURNING id, room_id, sender_id
+),
+room_locks AS (
+    SELECT r.id FROM chat_room r
+    WHERE r.id IN (SELECT room_id FROM ins)
+    ORDER BY r.id FOR NO KEY UPDATE
+),
+rooms AS (
+    UPDATE chat_room r SET last_message_at = %(now)s FROM room_locks l WHERE r.id = l.id
+),
+reads AS (
+    SELECT room_id, sender_id, max(id) AS id FROM ins GROUP BY room_id, sender_id
+),
+member_locks AS (
+    SELECT m.id, reads.id AS message_id
+    FROM chat_roommember m
+    JOIN reads ON m.room_id = reads.room_id AND m.user_id = reads.sender_id
+    ORDER BY m.id FOR NO KEY UPDATE OF m
+),
+members AS (
+    UPDATE chat_roommember m SET last_read_message_id = l.message_id, last_read_at = %(now)s
+    FROM member_locks l WHERE m.id = l.id AND m.last_read_message_id < l.message_id
+)
+SELECT c.ord, c.room_found, c.is_member, c.archived, n.id, ins.id IS NOT NULL,
+       o.id, o.created_at, o.body, o.edited_at, o.deleted_at
+FROM checked c
+LEFT JOIN old o ON o.ord = c.ord
+LEFT JOIN numbered n ON n.ord = c.ord
+LEFT JOIN ins ON ins.id = n.id
+ORDER BY c.ord
+"""
+
+_BIGINT_MAX = 2**63 - 1
+
+
 def _messages_send(sends: list[MessageSend]) -> list[tuple[Message, bool] | DomainError]:
     results: list[tuple[Message, bool] | DomainError | None] = [None] * len(sends)
-    room_ids = {item.room_id for item in sends}
-    rooms = Room.objects.in_bulk(list(room_ids))
-    members = {
-        (m.room_id, m.user_id): m
-        for m in RoomMember.objects.filter(
-            room_id__in=room_ids, user_id__in={item.user.pk for item in sends}
-        )
-    }
     # The tenant grant, once per sender in the batch (one cache round trip for all of them).
     granted = may_post_many({item.user.pk: item.user for item in sends}.values())
-    valid: list[tuple[int, tuple]] = []
+    rows: list[tuple[int, int, str, DomainError | None]] = []  # index, room, client id, refusal
+    first: dict[tuple, int] = {}  # (room, sender, client id) -> the batch's first such send
+    repeats: list[tuple[int, int]] = []
     for index, item in enumerate(sends):
-        try:
-            room = rooms.get(item.room_id)
-            if room is None:
-                raise RoomNotFound()
-            member = members.get((room.pk, item.user.pk))
-            check_can_post(item.user, room, member, granted=granted.get(item.user.pk))
-            check_body(item.body)
-        except DomainError as exc:
-            results[index] = exc
+        room_id = item.room_id
+        if isinstance(room_id, bool) or not isinstance(room_id, int):
+            results[index] = RoomNotFound()
             continue
-        valid.append((index, (room.pk, item.user.pk, str(item.client_id or "")[:64])))
-    # Retries: each (room, sender, client id) looked up exactly, so every lookup is one probe of
-    # the unique index (a filter on rooms and client ids alone reads the rooms' whole history).
-    keys = {key for _, key in valid if key[2]}
-    stored = {}
-    if keys:
-        exact = Q()
-        for room_id, user_id, client_id in keys:
-            exact |= Q(room_id=room_id, sender_id=user_id, client_id=client_id)
-        stored = {(m.room_id, m.sender_id, m.client_id): m for m in Message.objects.filter(exact)}
-    new: list[Message] = []
-    for index, key in valid:
-        existing = stored.get(key) if key[2] else None
-        if existing is not None:  # stored before, or earlier in this batch
-            results[index] = (existing, False)
+        if not 0 < room_id <= _BIGINT_MAX:
+            results[index] = RoomNotFound()
             continue
-        message = Message(
-            room_id=key[0], sender=sends[index].user, client_id=key[2], body=sends[index].body
-        )
-        if key[2]:
-            stored[key] = message
-        new.append(message)
-        results[index] = (message, True)
-    if not new:
-        return results  # type: ignore[return-value]
-    Message.objects.bulk_create(new)  # one INSERT, ids in order
-    # Locks in a fixed order (rooms, then members by room and user), as message_send takes them.
-    last = {}
-    read: dict[int, Message] = {}  # member pk -> the sender's last message of the batch
-    for message in new:
-        last[message.room_id] = message
-        read[members[(message.room_id, message.sender_id)].pk] = message
-    for room_id in sorted(last):
-        Room.objects.filter(pk=room_id).update(last_message_at=last[room_id].created_at)
-    # Every sender's read position in one UPDATE (forward only).
-    ordered = sorted(read, key=lambda pk: (read[pk].room_id, str(read[pk].sender_id)))
-    forward = Q()
-    for pk in ordered:
-        forward |= Q(pk=pk, last_read_message_id__lt=read[pk].pk)
-    RoomMember.objects.filter(forward).update(
-        last_read_message_id=Case(
-            *[When(pk=pk, then=Value(read[pk].pk)) for pk in ordered],
-            default=F("last_read_message_id"),
-            output_field=BigIntegerField(),
-        ),
-        last_read_at=Case(
-            *[When(pk=pk, then=Value(read[pk].created_at)) for pk in ordered],
-            default=F("last_read_at"),
-            output_field=DateTimeField(),
-        ),
-    )
+        client_id = str(item.client_id or "")[:64]
+        refusal: DomainError | None = None
+        if not granted.get(item.user.pk):
+            refusal = ChatForbidden("Your role may not post messages.")
+        else:
+            try:
+                check_body(item.body)
+            except DomainError as exc:
+                refusal = exc
+        key = (room_id, item.user.pk, client_id)
+        if client_id and refusal is None:
+            if key in first:  # a retry within the batch answers what the first one gets
+                repeats.append((index, first[key]))
+                continue
+            first[key] = index
+        rows.append((index, room_id, client_id, refusal))
+    if rows:
+        now = timezone.now()
+        params = {
+            "ord": list(range(len(rows))),
+            "room_id": [row[1] for row in rows],
+            "sender_id": [sends[row[0]].user.pk for row in rows],
+            "client_id": [row[2] for row in rows],
+            "body": [sends[row[0]].body if row[3] is None else "" for row in rows],
+            "insertable": [row[3] is None for row in rows],
+            "now": now,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_BATCH_SQL, params)
+            answers = cursor.fetchall()
+        for (index, room_id, client_id, refusal), answer in zip(rows, answers, strict=True):
+            results[index] = _batch_result(sends[index], room_id, client_id, refusal, answer, now)
+    for index, original in repeats:
+        result = results[original]
+        results[index] = result if isinstance(result, DomainError) else (result[0], False)
     # One publish per room for the whole batch, in order, after the commit.
     events: dict[int, list[dict]] = {}
-    for message in new:
-        events.setdefault(message.room_id, []).append(
-            {"type": "message", "message": message_payload(message)}
-        )
+    for result in results:
+        if isinstance(result, tuple) and result[1]:
+            message = result[0]
+            events.setdefault(message.room_id, []).append(
+                {"type": "message", "message": message_payload(message)}
+            )
     schema = connection.schema_name
     for room_id, room_events in events.items():
         realtime.send_events_on_commit(realtime.room_group(schema, room_id), room_events)
     return results  # type: ignore[return-value]
+
+
+def _batch_result(item, room_id, client_id, refusal, answer, now):
+    ord_, room_found, is_member, archived, new_id, inserted, *old = answer
+    if not room_found:
+        return RoomNotFound()
+    if not is_member:
+        return NotRoomMember()
+    if archived:
+        return RoomArchived()
+    if refusal is not None:
+        return refusal
+    if old[0] is not None:  # stored before
+        old_id, created_at, body, edited_at, deleted_at = old
+        message = Message(
+            pk=old_id,
+            room_id=room_id,
+            sender=item.user,
+            client_id=client_id,
+            body=body,
+            created_at=created_at,
+            edited_at=edited_at,
+            deleted_at=deleted_at,
+        )
+        return message, False
+    if inserted:
+        message = Message(
+            pk=new_id,
+            room_id=room_id,
+            sender=item.user,
+            client_id=client_id,
+            body=item.body,
+            created_at=now,
+        )
+        return message, True
+    # The client id was stored by another transaction while this one ran: its message.
+    stored = Message.objects.filter(room_id=room_id, sender=item.user, client_id=client_id).first()
+    if stored is None:
+        return RoomNotFound()
+    return stored, False
 
 
 def _message_for_update(*, user, message_id) -> tuple[Message, RoomMember | None]:

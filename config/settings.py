@@ -630,6 +630,10 @@ CHAT_CATCHUP_LIMIT = env.int("CHAT_CATCHUP_LIMIT", default=200)
 # Threads per web process that write the group commits of message.send, each keeping one
 # database connection of the pool (DATABASE_POOL_MAX) while the process runs.
 CHAT_WRITER_THREADS = env.int("CHAT_WRITER_THREADS", default=2)
+# A batch that starts right after the previous one answered waits up to this long for as many
+# sends as that one answered (senders waiting for their ack send again): fuller batches, one
+# commit for all of them. 0 closes each batch at once.
+CHAT_BATCH_LINGER_MS = env.float("CHAT_BATCH_LINGER_MS", default=6.0)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=25.0)
 # Offline after this long without a heartbeat, even if no disconnect was ever delivered.
 PRESENCE_TIMEOUT_SECONDS = env.float("PRESENCE_TIMEOUT_SECONDS", default=60.0)

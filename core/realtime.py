@@ -24,12 +24,17 @@ it is encoded to JSON once here ("frame"), not once per connection;
 "session.revoked"). :func:`send_events` (and ``send_events_on_commit``) publishes several events
 for one group in one channel-layer message ("chat.events"), forwarded in order as separate frames
 (the chat's group commit: one publish per room and batch). Sending does nothing when nobody
-listens.
+listens. A worker thread of an event loop may hold its send_events with
+:func:`hold_publishes` and have the loop make them with :func:`publish_held`, on the loop's own
+channel-layer connection and in order (without, each publish from a thread runs on an event
+loop of its own).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -107,9 +112,39 @@ def _batch(events: list[dict[str, Any]]) -> dict:
     return {"type": CHAT_EVENTS, "frames": [json.dumps(event, default=str) for event in events]}
 
 
+_held = threading.local()
+
+
+@contextmanager
+def hold_publishes():
+    """Within the block, this thread's send_events are kept, in order, in the list it yields
+    instead of being published; pass it to publish_held (on the event loop) afterwards."""
+    held: list[tuple[str, dict]] = []
+    previous = getattr(_held, "publishes", None)
+    _held.publishes = held
+    try:
+        yield held
+    finally:
+        _held.publishes = previous
+
+
+async def publish_held(held: list[tuple[str, dict]]) -> None:
+    """Makes the publishes kept by hold_publishes, one after the other."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, message in held:
+        await layer.group_send(group, message)
+
+
 def send_events(group: str, events: list[dict[str, Any]]) -> None:
     """Delivers several events, in order, to every connection in group with one publish
     (each encoded once); the connections forward them as separate frames."""
+    held = getattr(_held, "publishes", None)
+    if held is not None:
+        if events:
+            held.append((group, _batch(events)))
+        return
     layer = get_channel_layer()
     if layer is not None and events:
         async_to_sync(layer.group_send)(group, _batch(events))

@@ -113,22 +113,22 @@ def test_a_batch_of_refusals_writes_nothing_and_publishes_nothing(
     assert published == []
 
 
-def test_a_client_id_that_races_in_falls_back_to_one_at_a_time(
+def test_a_failed_statement_falls_back_to_one_at_a_time(
     room, manager, published, django_capture_on_commit_callbacks
 ):
     from django.db import IntegrityError
 
-    real = Message.objects.bulk_create
+    real = services._messages_send
     calls = []
 
-    def racing(objs, *args, **kwargs):
-        calls.append(len(objs))
+    def failing(sends):
+        calls.append(len(sends))
         if len(calls) == 1:
-            raise IntegrityError("duplicate key value violates unique constraint")
-        return real(objs, *args, **kwargs)
+            raise IntegrityError("insert or update violates foreign key constraint")
+        return real(sends)
 
     with (
-        mock.patch.object(Message.objects, "bulk_create", side_effect=racing),
+        mock.patch.object(services, "_messages_send", side_effect=failing),
         django_capture_on_commit_callbacks(execute=True),
     ):
         results = services.messages_send(
@@ -141,6 +141,66 @@ def test_a_client_id_that_races_in_falls_back_to_one_at_a_time(
     bodies = Message.objects.filter(room=room).order_by("id").values_list("body", flat=True)
     assert list(bodies) == ["a", "b"]
     assert [e["message"]["body"] for e in published] == ["a", "b"]
+
+
+def test_refusals_keep_message_sends_order_of_checks(
+    room, manager, member, make_user, tenant_a, published, django_capture_on_commit_callbacks
+):
+    from chat.errors import ChatForbidden, RoomArchived
+
+    viewer = make_user(tenant=tenant_a, role="viewer")
+    services.room_member_add(user=manager, room_id=room.pk, user_id=viewer.pk)
+    archived = services.room_create(user=manager, name="Old", member_ids=[member.pk])
+    services.room_archive(user=manager, room_id=archived.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.messages_send(
+            sends=[
+                MessageSend(user=member, room_id=archived.pk, body="", client_id="x"),
+                MessageSend(user=viewer, room_id=room.pk, body="hello"),
+                MessageSend(user=member, room_id=room.pk, body="nul \x00 inside"),
+                MessageSend(user=member, room_id=10**30, body="too big an id"),
+                MessageSend(user=member, room_id=room.pk, body="fine", client_id="x"),
+            ]
+        )
+    archived_room, forbidden, nul, huge, fine = results
+    assert isinstance(archived_room, RoomArchived)  # before the body's own error
+    assert isinstance(forbidden, ChatForbidden)
+    assert isinstance(nul, InvalidChatData)
+    assert isinstance(huge, RoomNotFound)
+    assert fine[1] is True and fine[0].body == "fine"
+    assert [e["message"]["body"] for e in published] == ["fine"]
+    assert Message.objects.filter(room=archived).count() == 0
+
+
+def test_a_batch_is_one_statement_and_answers_a_stored_message_with_its_fields(
+    room, manager, member, published, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    earlier, _ = services.message_send(user=member, room_id=room.pk, body="old", client_id="e1")
+    edited = services.message_edit(user=member, message_id=earlier.pk, body="old, edited")
+    services.messages_send(sends=[MessageSend(user=manager, room_id=room.pk, body="warm")])
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        results = services.messages_send(
+            sends=[
+                MessageSend(user=member, room_id=room.pk, body="retry", client_id="e1"),
+                MessageSend(user=manager, room_id=room.pk, body="new", client_id="n1"),
+            ]
+        )
+    writes = [q for q in queries.captured_queries if "chat_" in q["sql"]]
+    assert len(writes) == 1, [q["sql"][:80] for q in queries.captured_queries]
+    (retry, duplicate), (new, created) = results
+    assert duplicate is False and created is True
+    assert retry.pk == earlier.pk and retry.body == "old, edited"
+    assert retry.edited_at == edited.edited_at
+    assert services.message_payload(retry) == services.message_payload(
+        Message.objects.get(pk=earlier.pk)
+    )
+    assert services.message_payload(new) == services.message_payload(Message.objects.get(pk=new.pk))
 
 
 def test_a_batch_publishes_once_per_room_and_costs_the_same_queries_for_any_number_of_senders(

@@ -41,6 +41,74 @@ def test_sends_that_wait_go_into_one_batch_and_each_gets_its_own_answer_in_order
     assert answers == [(f"m{n}", True) for n in range(6)]
 
 
+def _two_groups(settings, linger_ms, resend):
+    """Three sends held in a first batch while three more wait; the first three send again
+    when answered (resend) or not. Returns the batches written."""
+    settings.CHAT_BATCH_LINGER_MS = linger_ms
+    batches = []
+    first_started = threading.Event()
+    release = threading.Event()
+
+    def write(*, sends):
+        batches.append([s.body for s in sends])
+        if len(batches) == 1:
+            first_started.set()
+            release.wait(5)
+        return [(s.body, True) for s in sends]
+
+    async def sender(batches_, n):
+        await batches_.send("s", _send(n))
+        if resend:
+            await batches_.send("s", _send(n + 10))
+
+    async def scenario():
+        batches_ = consumers._SendBatches()
+        first = [asyncio.create_task(sender(batches_, n)) for n in range(3)]
+        await asyncio.to_thread(first_started.wait, 5)
+        waiting = [asyncio.create_task(batches_.send("s", _send(n))) for n in range(3, 6)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*first, *waiting), 5)
+
+    with mock.patch.object(services, "messages_send", side_effect=write):
+        asyncio.run(scenario())
+    return batches
+
+
+def test_senders_answered_by_a_batch_join_the_next_one_with_those_already_waiting(settings):
+    batches = _two_groups(settings, 1000, resend=True)
+    assert batches == [["m0", "m1", "m2"], ["m3", "m4", "m5", "m10", "m11", "m12"]]
+
+
+def test_without_linger_the_answered_senders_go_into_a_batch_of_their_own(settings):
+    batches = _two_groups(settings, 0, resend=True)
+    assert batches == [["m0", "m1", "m2"], ["m3", "m4", "m5"], ["m10", "m11", "m12"]]
+
+
+def test_the_linger_ends_when_the_answered_senders_do_not_send_again(settings):
+    # Waits at most CHAT_BATCH_LINGER_MS (50 ms here; the scenario's own limit is 5 s).
+    batches = _two_groups(settings, 50, resend=False)
+    assert batches == [["m0", "m1", "m2"], ["m3", "m4", "m5"]]
+
+
+def test_a_lone_sender_never_waits_for_the_linger(settings):
+    settings.CHAT_BATCH_LINGER_MS = 60_000
+    batches = []
+
+    def write(*, sends):
+        batches.append([s.body for s in sends])
+        return [(s.body, True) for s in sends]
+
+    async def scenario():
+        batches_ = consumers._SendBatches()
+        return [await batches_.send("s", _send(n)) for n in range(3)]
+
+    with mock.patch.object(services, "messages_send", side_effect=write):
+        answers = asyncio.run(asyncio.wait_for(scenario(), 5))
+    assert batches == [["m0"], ["m1"], ["m2"]]
+    assert answers == [(f"m{n}", True) for n in range(3)]
+
+
 def test_a_failed_batch_acknowledges_none_of_its_sends_and_the_next_batch_goes_on():
     calls = []
 
@@ -117,3 +185,33 @@ def test_a_writer_thread_drops_a_connection_lost_since_its_previous_batch():
         connection.connection.broken = True
         assert asyncio.run(scenario()) == ("m1", True)
     assert connection.close.call_count == 1
+
+
+def test_a_batchs_room_publishes_are_made_by_the_event_loop_in_batch_order():
+    from core import realtime
+
+    published = []
+
+    class Layer:
+        async def group_send(self, group, message):
+            published.append((group, message["frames"], threading.current_thread().name))
+
+    def write(*, sends):
+        realtime.send_events("room", [{"type": "message", "body": s.body} for s in sends])
+        return [(s.body, True) for s in sends]
+
+    async def scenario():
+        batches_ = consumers._SendBatches()
+        for n in range(3):
+            await batches_.send("s", _send(n))
+        return threading.current_thread().name
+
+    with (
+        mock.patch.object(services, "messages_send", side_effect=write),
+        mock.patch.object(realtime, "get_channel_layer", return_value=Layer()),
+    ):
+        loop_thread = asyncio.run(scenario())
+    assert [(group, frames) for group, frames, _ in published] == [
+        ("room", [f'{{"type": "message", "body": "m{n}"}}']) for n in range(3)
+    ]
+    assert {thread for _, _, thread in published} == {loop_thread}
