@@ -19,7 +19,7 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from core import mongo
-from orders.models import Order
+from orders.models import MONEY_FIELDS, TIME_FIELDS, Order
 
 logger = logging.getLogger(__name__)
 
@@ -36,19 +36,6 @@ INDEXES = [
         [("items.product_id", ASCENDING), ("created_at", ASCENDING)], name="product_created"
     ),
 ]
-MONEY_FIELDS = ("subtotal", "discount_amount", "tax_amount", "shipping_amount", "total")
-TIME_FIELDS = (
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "confirmed_at",
-    "processing_at",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "refunded_at",
-    "paid_at",
-)
 TEXT_FIELDS = (
     "number",
     "customer_email",

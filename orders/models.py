@@ -11,6 +11,22 @@ from django.utils import timezone
 _USER_REF = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
 
 
+# Field groups of an order, shared by its API representation and its MongoDB document.
+MONEY_FIELDS = ("subtotal", "discount_amount", "tax_amount", "shipping_amount", "total")
+TIME_FIELDS = (
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "confirmed_at",
+    "processing_at",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "refunded_at",
+    "paid_at",
+)
+
+
 class Order(models.Model):
     """One order, shaped like a document: the line items are snapshots taken at checkout
     (product id, name, SKU, unit price, quantity, subtotal, attributes) so later catalog edits

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from orders.models import Order
+from orders.models import MONEY_FIELDS, TIME_FIELDS, Order
 from orders.services import BULK_LIMIT, MAX_LINES, MAX_QUANTITY
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -110,9 +110,9 @@ class OrderSerializer(serializers.ModelSerializer):
         data["customer"] = None if order.customer_id is None else str(order.customer_id)
         data["allowed_transitions"] = self.get_allowed_transitions(order)
         data["items"] = [_item(item) for item in order.items]
-        for name in _MONEY_FIELDS:
+        for name in MONEY_FIELDS:
             data[name] = _money(getattr(order, name))
-        for name in _TIMESTAMP_FIELDS:
+        for name in TIME_FIELDS:
             value = getattr(order, name)
             data[name] = None if value is None else _DATETIME.to_representation(value)
         return {name: data[name] for name in self.Meta.fields}
@@ -136,19 +136,6 @@ _PLAIN_FIELDS = (
     "tracking_number",
     "cancel_reason",
     "history",
-)
-_MONEY_FIELDS = ("subtotal", "discount_amount", "tax_amount", "shipping_amount", "total")
-_TIMESTAMP_FIELDS = (
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "confirmed_at",
-    "processing_at",
-    "shipped_at",
-    "delivered_at",
-    "cancelled_at",
-    "refunded_at",
-    "paid_at",
 )
 _DATETIME = serializers.DateTimeField()
 
