@@ -496,3 +496,22 @@ def test_a_subscription_that_ends_is_mirrored_whatever_the_order(
     tenant_a.refresh_from_db()
     assert tenant_a.plan == "free"
     assert api.get(SUBSCRIPTION_URL).json()["plan"] == "free"
+
+
+def test_the_card_list_does_not_grow_queries(stripe_api, api, in_a, card):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listed() -> tuple[int, int]:
+        api.get(METHODS_URL)  # warm: the host and token lookups are memoised after one request
+        with CaptureQueriesContext(connection) as queries:
+            count = len(api.get(METHODS_URL).json()["results"])
+        return count, len(queries)
+
+    one, queries_for_one = listed()
+    for token in ("pm_card_mastercard", "pm_card_visa"):
+        response = api.post(SETUP_URL, {"payment_method": token}, format="json")
+        assert response.status_code == 201, response.content
+    three, queries_for_three = listed()
+    assert (one, three) == (1, 3)
+    assert queries_for_three == queries_for_one
