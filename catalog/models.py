@@ -155,18 +155,32 @@ class Product(models.Model):
 
     @property
     def is_on_sale(self) -> bool:
-        return self.compare_at_price is not None and self.compare_at_price > self.price
+        return is_on_sale(self.price, self.compare_at_price)
 
     @property
     def is_low_stock(self) -> bool:
-        return self.stock_quantity <= self.low_stock_threshold
+        return is_low_stock(self.stock_quantity, self.low_stock_threshold)
 
     @property
     def discount_percentage(self) -> Decimal:
-        if not self.is_on_sale or not self.compare_at_price:
-            return Decimal("0.00")
-        ratio = (self.compare_at_price - self.price) / self.compare_at_price * 100
-        return ratio.quantize(Decimal("0.01"))
+        return discount_percentage(self.price, self.compare_at_price)
+
+
+# The computed flags of a product, from its columns: shared by the model's properties and the
+# API's rows (catalog.selectors.product_values), which carry no model instance.
+def is_on_sale(price: Decimal, compare_at_price: Decimal | None) -> bool:
+    return compare_at_price is not None and compare_at_price > price
+
+
+def is_low_stock(stock_quantity: int, low_stock_threshold: int) -> bool:
+    return stock_quantity <= low_stock_threshold
+
+
+def discount_percentage(price: Decimal, compare_at_price: Decimal | None) -> Decimal:
+    if not is_on_sale(price, compare_at_price) or not compare_at_price:
+        return Decimal("0.00")
+    ratio = (compare_at_price - price) / compare_at_price * 100
+    return ratio.quantize(Decimal("0.01"))
 
 
 class Review(models.Model):

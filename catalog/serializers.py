@@ -4,8 +4,18 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import STOCK_MAX, Category, InventoryMovement, Product, Review, Tag
-from catalog.selectors import ANALYTICS_PERIODS
+from catalog.models import (
+    STOCK_MAX,
+    Category,
+    InventoryMovement,
+    Product,
+    Review,
+    Tag,
+    discount_percentage,
+    is_low_stock,
+    is_on_sale,
+)
+from catalog.selectors import ANALYTICS_PERIODS, PRODUCT_ROW_FIELDS
 from catalog.services import BULK_UPDATE_LIMIT
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -115,38 +125,53 @@ class ProductSerializer(serializers.ModelSerializer):
             tags = tags_by_product.get(product.id, [])
         else:
             tags = [{"id": t.id, "name": t.name, "slug": t.slug} for t in product.tags.all()]
-        data = {
-            "id": product.id,
-            "name": product.name,
-            "description": product.description,
-            "sku": product.sku,
-            "price": _money(product.price),
-            "compare_at_price": _money(product.compare_at_price),
-            "cost_price": _money(product.cost_price),
-            "stock_quantity": product.stock_quantity,
-            "low_stock_threshold": product.low_stock_threshold,
-            "status": product.status,
-            "type": product.type,
-            "images": product.images,
-            "attributes": product.attributes,
-            "view_count": product.view_count,
-            "purchase_count": product.purchase_count,
-            "average_rating": _money(product.average_rating),
-            "review_count": product.review_count,
-            "category": {"id": category.id, "name": category.name, "slug": category.slug}
-            if category
-            else None,
-            "tags": tags,
-            "is_on_sale": product.is_on_sale,
-            "is_low_stock": product.is_low_stock,
-            "discount_percentage": _money(product.discount_percentage),
-            "version": product.version,
-            "created_at": _timestamp(product.created_at),
-            "updated_at": _timestamp(product.updated_at),
-        }
-        if not self.context.get("show_cost"):
-            del data["cost_price"]
-        return data
+        row = {name: getattr(product, name) for name in PRODUCT_ROW_FIELDS}
+        row["category__name"] = category.name if category else None
+        row["category__slug"] = category.slug if category else None
+        row["tag_summaries"] = tags
+        return product_row_representation(row, show_cost=self.context.get("show_cost", False))
+
+
+def product_row_representation(row: dict, *, show_cost: bool) -> dict:
+    """A product as the API returns it (ProductSerializer's output), from a row of
+    catalog.selectors.product_values with its tags; cost_price only with show_cost."""
+    price, compare_at = row["price"], row["compare_at_price"]
+    category_id = row["category_id"]
+    data = {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "sku": row["sku"],
+        "price": _money(price),
+        "compare_at_price": _money(compare_at),
+        "cost_price": _money(row["cost_price"]),
+        "stock_quantity": row["stock_quantity"],
+        "low_stock_threshold": row["low_stock_threshold"],
+        "status": row["status"],
+        "type": row["type"],
+        "images": row["images"],
+        "attributes": row["attributes"],
+        "view_count": row["view_count"],
+        "purchase_count": row["purchase_count"],
+        "average_rating": _money(row["average_rating"]),
+        "review_count": row["review_count"],
+        "category": None
+        if category_id is None
+        else {"id": category_id, "name": row["category__name"], "slug": row["category__slug"]},
+        "tags": [
+            {"id": tag["id"], "name": tag["name"], "slug": tag["slug"]}
+            for tag in row["tag_summaries"]
+        ],
+        "is_on_sale": is_on_sale(price, compare_at),
+        "is_low_stock": is_low_stock(row["stock_quantity"], row["low_stock_threshold"]),
+        "discount_percentage": _money(discount_percentage(price, compare_at)),
+        "version": row["version"],
+        "created_at": _timestamp(row["created_at"]),
+        "updated_at": _timestamp(row["updated_at"]),
+    }
+    if not show_cost:
+        del data["cost_price"]
+    return data
 
 
 def _money(value) -> str | None:

@@ -34,6 +34,7 @@ from catalog.serializers import (
     TagSerializer,
     TopProductSerializer,
     TopProductsQuerySerializer,
+    product_row_representation,
 )
 from core.pagination import cursor_pagination, paginated_response
 
@@ -41,8 +42,8 @@ MovementPagination = cursor_pagination("-created_at", name="MovementPagination")
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
-def _etag(product) -> str:
-    return f'"{product.version}"'
+def _etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def _expected_version(request, body_version: int | None) -> int | None:
@@ -72,36 +73,40 @@ class ProductViewSet(viewsets.GenericViewSet):
         return selectors.product_list()
 
     def _product_response(self, product_id: int, status_code=status.HTTP_200_OK) -> Response:
-        product = selectors.product_get(product_id=product_id)
-        if product is None:
+        row = selectors.product_row(product_id=product_id)
+        if row is None:
             raise ProductNotFound()
-        data = ProductSerializer(product, context=self._context()).data
-        response = Response(data, status=status_code)
-        response["ETag"] = _etag(product)
+        response = Response(self._represent(row), status=status_code)
+        response["ETag"] = _etag(row["version"])
         return response
 
     def _context(self) -> dict:
         return {"show_cost": can_see_cost(self.request.user)}
 
+    def _represent(self, row: dict) -> dict:
+        return product_row_representation(row, show_cost=can_see_cost(self.request.user))
+
     def list(self, request):
+        # Plain rows, not model instances (selectors.product_values).
         paginator = self.pagination_class()
-        queryset = self.filter_queryset(selectors.product_list(with_tags=False))
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        tags = selectors.tag_summaries_by_product(product_ids=[p.id for p in page])
-        context = {"request": request, "view": self, "tags": tags, **self._context()}
+        products = self.filter_queryset(selectors.product_list(with_tags=False))
+        page = paginator.paginate_queryset(selectors.product_values(products), request, view=self)
+        show_cost = can_see_cost(request.user)
         return paginator.get_paginated_response(
-            ProductSerializer(page, many=True, context=context).data
+            [
+                product_row_representation(row, show_cost=show_cost)
+                for row in selectors.with_tag_summaries(page)
+            ]
         )
 
     def retrieve(self, request, pk: int):
-        product = selectors.product_get(product_id=_int_pk(pk), with_tags=False)
-        if product is None:
+        product_id = _int_pk(pk)
+        row = selectors.product_row(product_id=product_id)
+        if row is None:
             raise ProductNotFound()
-        services.product_view_record(product_id=product.id)
-        tags = selectors.tag_summaries_by_product(product_ids=[product.id])
-        context = {"tags": tags, **self._context()}
-        response = Response(ProductSerializer(product, context=context).data)
-        response["ETag"] = _etag(product)
+        services.product_view_record(product_id=product_id)
+        response = Response(self._represent(row))
+        response["ETag"] = _etag(row["version"])
         return response
 
     @extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer})

@@ -5,8 +5,9 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 

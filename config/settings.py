@@ -151,6 +151,9 @@ if DATABASE_POOL_MAX:
         "max_size": DATABASE_POOL_MAX,
         "timeout": 10,
     }
+# Threads per web process that run requests (core.asgi): each holds a pooled connection only
+# while its request runs, so WEB_THREADS + CHAT_WRITER_THREADS should not exceed DATABASE_POOL_MAX.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # bench/http_baseline.py: serve bare views at /bench/* beside the platform's (never in production).
 BENCH_BASELINE_VIEWS = env.bool("BENCH_BASELINE_VIEWS", default=False) and not IS_PRODUCTION

@@ -169,9 +169,13 @@ class KeysetPagination(BasePagination):
 
     def _link(self, row, *, reverse: bool) -> str:
         url = self.request.build_absolute_uri()
-        token = encode_cursor(
-            sort=self.sort, value=getattr(row, self.field), row_id=row.id, reverse=reverse
+        # A page holds model instances or plain rows (QuerySet.values()).
+        value, row_id = (
+            (row[self.field], row["id"])
+            if isinstance(row, dict)
+            else (getattr(row, self.field), row.id)
         )
+        token = encode_cursor(sort=self.sort, value=value, row_id=row_id, reverse=reverse)
         return replace_query_param(url, self.cursor_query_param, token)
 
     def get_next_link(self) -> str | None:

@@ -377,6 +377,37 @@ def test_product_representation_matches_the_generic_serializer(in_a):
         assert fast == dict(generic)
 
 
+def test_rows_are_represented_exactly_as_model_instances(in_a):
+    """The list, the detail and the write answers are built from plain rows
+    (selectors.product_values); they must equal the serializer's output for the instance."""
+    from catalog.selectors import product_get, product_row
+    from catalog.serializers import ProductSerializer, product_row_representation
+
+    tagged = ProductFactory(
+        category=CategoryFactory(),
+        price=Decimal("19.90"),
+        compare_at_price=Decimal("25.00"),
+        stock_quantity=2,
+        low_stock_threshold=5,
+        attributes={"a": [1, 2], "b": {"c": None}},
+        images=["https://example.com/a.png"],
+    )
+    tagged.tags.set([TagFactory(name="zebra"), TagFactory(name="apple")])
+    plain = ProductFactory(category=None, compare_at_price=None)
+    for product in (tagged, plain):
+        instance = product_get(product_id=product.id)
+        row = product_row(product_id=product.id)
+        for show_cost in (True, False):
+            expected = ProductSerializer(instance, context={"show_cost": show_cost}).data
+            assert product_row_representation(row, show_cost=show_cost) == expected
+    assert [t["name"] for t in product_row(product_id=tagged.id)["tag_summaries"]] == [
+        "apple",
+        "zebra",
+    ]
+    assert product_row(product_id=plain.id)["tag_summaries"] == []
+    assert product_row(product_id=10**12) is None
+
+
 @pytest.mark.parametrize(
     ("a", "b", "distance"),
     [

@@ -1,0 +1,130 @@
+"""Django over ASGI at the cost of WSGI: the middleware chain and the view in one thread hop.
+
+Django's own ASGI handler starts a thread for every request (a ThreadSensitiveContext), runs the
+middleware that can be async on the event loop and hops to a thread for every sync part of them
+(process_request and process_response of each MiddlewareMixin, the view, the request_started and
+request_finished receivers): a dozen thread switches per request, measured at 3-4 ms of CPU on a
+bare view (bench/http_baseline.py). No view or middleware of the platform is async, so this
+handler loads the middleware in sync mode and runs, for each request, in one call on a bounded
+pool of threads (WEB_THREADS):
+
+    request_started -> the middleware chain and the view -> response.close() (request_finished)
+
+as a WSGI worker thread would. The event loop only reads the body and writes the response. A
+streaming response is read chunk by chunk on the same pool and closed after the last chunk.
+Each call runs in a copy of the request's context, so nothing one request sets in a context
+variable is seen by the next on the same thread.
+"""
+
+import asyncio
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import asgi, base
+from django.http import FileResponse
+from django.urls import set_script_prefix
+
+_END = object()
+
+
+class ASGIHandler(asgi.ASGIHandler):
+    def __init__(self):
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        self.executor = ThreadPoolExecutor(
+            max_workers=settings.WEB_THREADS, thread_name_prefix="http"
+        )
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def _in_thread(self, func, *args):
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, context.run, func, *args)
+
+    def _respond(self, scope, body_file):
+        """The sync part of a request, on one thread: what a WSGI worker thread does."""
+        set_script_prefix(asgi.get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # request_finished: the connection goes back to the pool here
+        return response
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        # A client that goes away stops the sending, never the request's own work: that
+        # finishes, and is closed, on its thread.
+        listener = asyncio.create_task(self.listen_for_disconnect(receive))
+        try:
+            response = await self._in_thread(self._respond, scope, body_file)
+            if not listener.done():
+                sender = asyncio.create_task(self._send(response, send))
+                await asyncio.wait([listener, sender], return_when=asyncio.FIRST_COMPLETED)
+                if sender.done():
+                    sender.result()
+                else:
+                    sender.cancel()
+                    await asyncio.gather(sender, return_exceptions=True)
+            if response.streaming:
+                await self._in_thread(response.close)
+        finally:
+            if listener.done():
+                if not listener.cancelled() and isinstance(listener.exception(), AssertionError):
+                    raise listener.exception()
+            else:
+                listener.cancel()
+            body_file.close()
+
+    async def _send(self, response, send):
+        if not response.streaming:
+            await self.send_response(response, send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": self._headers(response),
+            }
+        )
+        chunks = iter(response.streaming_content)
+        while (part := await self._in_thread(next, chunks, _END)) is not _END:
+            for chunk, _last in self.chunk_bytes(part):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body"})
+
+    @staticmethod
+    def _headers(response) -> list[tuple[bytes, bytes]]:
+        headers = [
+            (
+                header.encode("ascii") if isinstance(header, str) else bytes(header),
+                value.encode("latin1") if isinstance(value, str) else bytes(value),
+            )
+            for header, value in response.items()
+        ]
+        headers += [
+            (b"Set-Cookie", cookie.output(header="").encode("ascii").strip())
+            for cookie in response.cookies.values()
+        ]
+        return headers
+
+
+def get_asgi_application() -> ASGIHandler:
+    import django
+
+    django.setup(set_prefix=False)
+    return ASGIHandler()
