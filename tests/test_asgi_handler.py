@@ -197,4 +197,3 @@ def test_a_client_that_leaves_stops_the_stream_and_the_response_is_closed(handle
     assert tracked.closed
     assert tracked.reads < 1000  # the rest of the file was never read
     assert len(_body(sent)) < 1000 * 1024
-
