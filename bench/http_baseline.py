@@ -12,6 +12,13 @@ measured interleaved, round after round, over keep-alive connections; the figure
 over the rounds, and every row is also given as a ratio of the bare views of the same run. The
 load average is printed before and after: the machine is shared, so compare ratios, not req/s.
 
+The load comes from wrk when it is installed (`apt-get install wrk`: a C client, `--seconds` per
+path and round, latency percentiles from its own histogram, p99 the median of the rounds'), else
+from an httpx client in this process (`-n` requests per path and round). The Python client costs
+2-4 ms of CPU per request itself, on the same two cores: it caps the bare views near 300 req/s
+and its own scheduling adds a tail of ~200 ms at 16 clients, so its figures understate the
+bare views and overstate every p99. Use `--client httpx` to force it.
+
 --against DIR serves a second checkout of the platform (e.g. the previous release, extracted with
 `git archive`) beside this one, from the same database; each round measures both servers in
 turn, so a change is measured against its baseline under the same load.
@@ -21,6 +28,8 @@ import argparse
 import asyncio
 import logging
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,6 +117,30 @@ async def hammer(base: str, path: str, headers: dict, total: int, concurrency: i
     return total / elapsed, latencies, errors
 
 
+def wrk(base: str, path: str, headers: dict, seconds: int, concurrency: int):
+    """(req/s, {percentile: ms}, errors) from one wrk run, after a one-second warm-up run that
+    opens the connections and warms the server's caches."""
+    command = ["wrk", "-t1", f"-c{concurrency}", "--latency", "--timeout", "30s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    subprocess.run([*command, "-d1s", base + path], capture_output=True, check=True)
+    out = subprocess.run(
+        [*command, f"-d{seconds}s", base + path], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    percentiles = {
+        int(p): float(v) * _UNITS[unit]
+        for p, v, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket = re.search(r"Socket errors: (.*)", out)
+    errors += sum(int(n) for n in re.findall(r"\d+", socket.group(1))) if socket else 0
+    return rate, percentiles, errors
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
@@ -160,9 +193,14 @@ def run_server(kind: str, args, user: User, tenant: Tenant, product_id: int) -> 
                 if round_no % 2:
                     order.reverse()  # interleave, so drift in the machine's load evens out
                 for label, (name, (path, headers)) in order:
-                    figures[label][name].append(
-                        asyncio.run(hammer(bases[label], path, headers, args.n, concurrency))
-                    )
+                    if args.client == "wrk":
+                        run = wrk(bases[label], path, headers, args.seconds, concurrency)
+                    else:
+                        rate, latencies, errors = asyncio.run(
+                            hammer(bases[label], path, headers, args.n, concurrency)
+                        )
+                        run = (rate, {50: pct(latencies, 50), 99: pct(latencies, 99)}, errors)
+                    figures[label][name].append(run)
             for label, by_path in figures.items():
                 report(kind, args, concurrency, label if args.against else "", by_path)
     finally:
@@ -178,15 +216,16 @@ def report(kind: str, args, concurrency: int, label: str, figures: dict) -> None
     bare = statistics.median(rate for rate, _, _ in figures["bare view"])
     one = statistics.median(rate for rate, _, _ in figures["bare one-query view"])
     suffix = f", {label}" if label else ""
-    print(f"\n{kind}, {args.workers} worker(s), concurrency {concurrency}{suffix}:")
+    print(f"\n{kind}, {args.workers} worker(s), concurrency {concurrency}, {args.client}{suffix}:")
     print(f"  {'path':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'vs bare':>9}{'vs 1-query':>11}{'errors':>8}")  # fmt: skip
     for name, runs in figures.items():
         rate = statistics.median(r for r, _, _ in runs)
-        latencies = [x for _, lat, _ in runs for x in lat]
+        p50 = statistics.median(p[50] for _, p, _ in runs)
+        p99 = statistics.median(p[99] for _, p, _ in runs)
         errors = sum(e for _, _, e in runs)
         print(
-            f"  {name:<22}{rate:8.0f}{pct(latencies, 50):9.2f}{pct(latencies, 99):9.2f}"
+            f"  {name:<22}{rate:8.0f}{p50:9.2f}{p99:9.2f}"
             f"{rate / bare:9.0%}{rate / one:11.0%}{errors:8d}"
         )
 
@@ -200,8 +239,11 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", help="another checkout to serve and measure alongside")
+    parser.add_argument("--client", choices=["wrk", "httpx"], default=None)
+    parser.add_argument("--seconds", type=int, default=5, help="wrk: seconds per path and round")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.client = args.client or ("wrk" if shutil.which("wrk") else "httpx")
     user, tenant, product_id = prepare()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     kinds = (
