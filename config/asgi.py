@@ -11,8 +11,10 @@ from core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-# Under ASGI each request runs in a thread of its own; a persistent connection belongs to its
-# thread and is never reused nor closed, so PostgreSQL runs out of connections. The pool is safe.
+# A persistent connection (DATABASE_CONN_MAX_AGE > 0) belongs to the thread that opened it and
+# is closed only at that thread's next request cycle; websocket consumers' database work runs on
+# threads outside that cycle, where such connections were seen to pile up until PostgreSQL
+# refused new clients. The pool hands every connection back when its work ends.
 _db = settings.DATABASES["default"]
 if _db.get("CONN_MAX_AGE") and not _db.get("OPTIONS", {}).get("pool"):
     raise ImproperlyConfigured(
