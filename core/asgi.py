@@ -11,13 +11,16 @@ pool of threads (WEB_THREADS):
     request_started -> the middleware chain and the view -> response.close() (request_finished)
 
 as a WSGI worker thread would. The event loop only reads the body and writes the response. A
-streaming response is read chunk by chunk on the same pool and closed after the last chunk.
+streaming response is read chunk by chunk on the same pool and closed after the last chunk. A
+request whose client left while it waited for a thread is dropped unrun (under overload the
+threads serve the clients still waiting).
 Each call runs in a copy of the request's context, so nothing one request sets in a context
 variable is seen by the next on the same thread.
 """
 
 import asyncio
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -48,8 +51,11 @@ class ASGIHandler(asgi.ASGIHandler):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, context.run, func, *args)
 
-    def _respond(self, scope, body_file):
-        """The sync part of a request, on one thread: what a WSGI worker thread does."""
+    def _respond(self, scope, body_file, gone: threading.Event):
+        """The sync part of a request, on one thread: what a WSGI worker thread does. None when
+        the client went away while the request waited for a thread (nothing is run for it)."""
+        if gone.is_set():
+            return None
         set_script_prefix(asgi.get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
@@ -67,11 +73,16 @@ class ASGIHandler(asgi.ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        # A client that goes away stops the sending, never the request's own work: that
-        # finishes, and is closed, on its thread.
+        # A client that goes away while its request waits for a thread is dropped; once the
+        # request runs, leaving stops the sending, never the work, which finishes (and is
+        # closed) on its thread.
         listener = asyncio.create_task(self.listen_for_disconnect(receive))
+        gone = threading.Event()
+        listener.add_done_callback(lambda _task: gone.set())
         try:
-            response = await self._in_thread(self._respond, scope, body_file)
+            response = await self._in_thread(self._respond, scope, body_file, gone)
+            if response is None:
+                return
             if not listener.done():
                 sender = asyncio.create_task(self._send(response, send))
                 await asyncio.wait([listener, sender], return_when=asyncio.FIRST_COMPLETED)

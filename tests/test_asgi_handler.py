@@ -51,9 +51,22 @@ def plain(request):
     return HttpResponse(f"thread={threading.get_ident()}")
 
 
+slow_started = threading.Event()
+slow_release = threading.Event()
+ran: list[str] = []
+
+
+def slow(request):
+    ran.append(request.GET.get("name", ""))
+    slow_started.set()
+    slow_release.wait(5)
+    return HttpResponse("slow")
+
+
 urlpatterns = [
     path("test-asgi/streamed/", streamed),
     path("test-asgi/plain/", plain),
+    path("test-asgi/slow/", slow),
     path("", include("config.urls_tenant")),
 ]
 
@@ -197,3 +210,46 @@ def test_a_client_that_leaves_stops_the_stream_and_the_response_is_closed(handle
     assert tracked.closed
     assert tracked.reads < 1000  # the rest of the file was never read
     assert len(_body(sent)) < 1000 * 1024
+
+
+def test_a_request_whose_client_left_while_it_waited_for_a_thread_is_not_run(settings, handler):
+    handler.executor.shutdown(wait=True)
+    settings.WEB_THREADS = 1
+    one = ASGIHandler()
+    ran.clear()
+    slow_started.clear()
+    slow_release.clear()
+
+    async def leaving_client():
+        # the request is read, then the client hangs up while the only thread is busy
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            return {"type": "http.disconnect"}
+
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        await one(_scope("/test-asgi/slow/?name=left"), receive, send)
+        return sent
+
+    async def run():
+        busy = asyncio.create_task(_call(one, "/test-asgi/slow/?name=first"))
+        await asyncio.to_thread(slow_started.wait, 5)
+        left = asyncio.create_task(leaving_client())
+        await asyncio.sleep(0.2)
+        slow_release.set()
+        return await busy, await left
+
+    try:
+        first, left = asyncio.run(run())
+    finally:
+        slow_release.set()
+        one.executor.shutdown(wait=True)
+    assert first[0]["status"] == 200
+    assert ran == ["first"]  # the request of the client that left never ran
+    assert left == []
