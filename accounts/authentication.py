@@ -4,7 +4,6 @@ cached record, see accounts.user_cache)."""
 
 from uuid import UUID
 
-from django.core.cache import caches
 from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
@@ -13,14 +12,20 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import sessions, user_cache
 from accounts.tokens import SESSION_CLAIM, TENANT_CLAIM
-from rbac.access import REQUEST_SCOPED_USER
+from core.cache import get_many_from
+from rbac import cache as rbac_cache
+from rbac.access import REQUEST_SCOPED_USER, hold_prefetched
 
 
 def _cached_state(session_id: UUID, user_id) -> tuple:
-    """The session's state and the user's record from the auth cache, in one round trip."""
+    """The session's state and the user's record from the auth cache, and the user's RBAC
+    versions and snapshot in this workspace (rbac.cache.versions_and_snapshot, or None), in
+    one round trip."""
     keys = [sessions.cache_key(session_id), user_cache.cache_key(user_id)]
-    found = caches["auth"].get_many(keys)
-    return found.get(keys[0]), found.get(keys[1])
+    rbac_keys = rbac_cache.snapshot_keys(user_id)
+    found = get_many_from({"auth": keys, "default": rbac_keys})
+    rbac_read = rbac_cache.versions_and_snapshot_from(user_id, found["default"])
+    return found["auth"].get(keys[0]), found["auth"].get(keys[1]), rbac_read
 
 
 def check_access_token_claims(token, *, schema_name: str, cached_session=None) -> UUID:
@@ -63,6 +68,7 @@ class TenantJWTAuthentication(JWTAuthentication):
     both come from the cache, read together; no query per request."""
 
     _cached_record = None
+    _rbac_read = None
 
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
@@ -74,9 +80,12 @@ class TenantJWTAuthentication(JWTAuthentication):
             except (ValueError, KeyError):
                 pass
             else:
-                state, record = _cached_state(session_id, user_id)
+                generation = rbac_cache.local_generation
+                state, record, rbac_read = _cached_state(session_id, user_id)
                 cached_session = (session_id, state)
                 self._cached_record = (user_id, record)
+                if rbac_read is not None:
+                    self._rbac_read = (user_id, connection.schema_name, generation, rbac_read)
         check_access_token_claims(
             token, schema_name=connection.schema_name, cached_session=cached_session
         )
@@ -88,8 +97,12 @@ class TenantJWTAuthentication(JWTAuthentication):
         if record is not None and record[0] == validated_token.get(api_settings.USER_ID_CLAIM):
             cached["cached"] = record[1]
         user = _active_user(validated_token, **cached)
-        # This user object lives for this request only: RBAC may keep its snapshot meanwhile.
+        # This user object lives for this request only: RBAC may keep its snapshot meanwhile,
+        # starting from the one read with the session.
         setattr(user, REQUEST_SCOPED_USER, True)
+        read = self._rbac_read
+        if read is not None and str(read[0]) == str(user.pk):
+            hold_prefetched(user, schema_name=read[1], generation=read[2], read=read[3])
         return user
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -57,3 +58,28 @@ class SharedRedisCache(RedisCache):
                     client = SharedRedisCacheClient(self._servers, **self._options)
                     _clients[identity] = client
         return client
+
+
+def get_many_from(reads: dict[str, list[str]]) -> dict[str, dict]:
+    """get_many on several cache aliases ({alias: keys} -> {alias: {key: value}}), in one round
+    trip when they are SharedRedisCaches on the same servers (each key made by its own cache's
+    key function: prefix, version, schema); otherwise one get_many per alias."""
+    backends = {alias: caches[alias] for alias in reads}
+    shared = {
+        id(backend._cache) if isinstance(backend, SharedRedisCache) else None
+        for backend in backends.values()
+    }
+    if len(backends) < 2 or len(shared) != 1 or None in shared:
+        return {alias: backends[alias].get_many(keys) for alias, keys in reads.items()}
+    wanted = [
+        (alias, key, backends[alias].make_and_validate_key(key))
+        for alias, keys in reads.items()
+        for key in keys
+    ]
+    client = next(iter(backends.values()))._cache
+    found = client.get_many([full for _alias, _key, full in wanted])
+    result: dict[str, dict] = {alias: {} for alias in reads}
+    for alias, key, full in wanted:
+        if full in found:
+            result[alias][key] = found[full]
+    return result

@@ -162,11 +162,35 @@ def build_snapshot(user_id) -> dict:
 REQUEST_SCOPED_USER = "_rbac_request_scoped"
 
 
+# The API's authentication reads the user's versions and snapshot in the round trip that reads
+# the session (rbac_cache.snapshot_keys) and leaves them on the user for the request's first
+# check: (schema, rbac_cache.local_generation before the read, versions_and_snapshot).
+_HELD = "_rbac_prefetched"
+
+
+def hold_prefetched(user, *, schema_name: str, generation: int, read: tuple) -> None:
+    """Leave versions_and_snapshot, read by the caller under `generation`, for the next
+    snapshot_for(user) in schema_name (used once, and only if no rule changed meanwhile in
+    this process)."""
+    setattr(user, _HELD, (schema_name, generation, read))
+
+
+def _take_prefetched(user) -> tuple | None:
+    held = user.__dict__.pop(_HELD, None)
+    if (
+        held is not None
+        and held[0] == connection.schema_name
+        and held[1] == rbac_cache.local_generation
+    ):
+        return held[2]
+    return None
+
+
 def snapshot_for(user, prefetched: tuple | None = None) -> dict:
     """The user's resolved rules in the current tenant, from the cache when it is warm.
 
     prefetched: the user's rbac_cache.versions_and_snapshot() when the caller read it already
-    (in bulk, rbac_cache.versions_and_snapshots).
+    (in bulk, rbac_cache.versions_and_snapshots; or held by hold_prefetched).
     """
     memo = getattr(user, "_rbac_snapshot", None)
     now = time.time()
@@ -179,6 +203,7 @@ def snapshot_for(user, prefetched: tuple | None = None) -> dict:
     ):
         return memo[1]
     generation = rbac_cache.local_generation
+    prefetched = prefetched or _take_prefetched(user)
     versions, snapshot = prefetched or rbac_cache.versions_and_snapshot(user.pk)
     key = (connection.schema_name, versions)
     if memo and memo[0] == key and not _expired(memo[1], now):

@@ -55,15 +55,30 @@ def versions_and_snapshots(user_ids) -> dict:
         if found.get(key) is None:
             cache.add(key, _token(), timeout=None)
             found[key] = cache.get(key)
-    result = {}
-    for user_id in user_ids:
-        current = (found[RULES_KEY], found[_user_key(user_id)])
-        stored = found.get(_snapshot_key(user_id))
-        if isinstance(stored, dict) and tuple(stored.get("versions", ())) == current:
-            result[user_id] = (current, stored["snapshot"])
-        else:
-            result[user_id] = (current, None)
-    return result
+    return {user_id: _interpret(user_id, found) for user_id in user_ids}
+
+
+def snapshot_keys(user_id) -> list[str]:
+    """The default cache's keys versions_and_snapshot reads, for a caller that reads them in
+    its own round trip (accounts.authentication, with the session's), then hands the values
+    to :func:`versions_and_snapshot_from`."""
+    return [RULES_KEY, _user_key(user_id), _snapshot_key(user_id)]
+
+
+def versions_and_snapshot_from(user_id, found: dict) -> tuple | None:
+    """versions_and_snapshot from the values of snapshot_keys(user_id) read by the caller, or
+    None when a version key was missing (versions_and_snapshot creates it)."""
+    if found.get(RULES_KEY) is None or found.get(_user_key(user_id)) is None:
+        return None
+    return _interpret(user_id, found)
+
+
+def _interpret(user_id, found: dict) -> tuple:
+    current = (found[RULES_KEY], found[_user_key(user_id)])
+    stored = found.get(_snapshot_key(user_id))
+    if isinstance(stored, dict) and tuple(stored.get("versions", ())) == current:
+        return current, stored["snapshot"]
+    return current, None
 
 
 def set_snapshot(user_id, versions: tuple[str, str], snapshot: dict, timeout: int) -> None:

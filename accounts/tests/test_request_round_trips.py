@@ -1,5 +1,5 @@
-"""An authenticated API request reads Redis three times (the host's version, the session with the
-user's record, the permission versions with the snapshot) besides the rate limit's read and
+"""An authenticated API request reads Redis twice (the host's version; the session, the user's
+record and the permission versions with the snapshot together) besides the rate limit's read and
 write; every change still applies to the next request."""
 
 import pytest
@@ -44,15 +44,47 @@ def ann_client(make_user, tenant_a, client_a):
     return client_a
 
 
-def test_a_warm_list_request_makes_three_redis_reads_and_the_rate_count(ann_client, redis_commands):
+def test_a_warm_list_request_makes_two_redis_reads_and_the_rate_count(ann_client, redis_commands):
     response = ann_client.get(LIST)
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
-    # The host's version; the session and user together; the RBAC versions and snapshot
-    # together (two permission checks in this request: the view's and the cost price's); the
-    # per-user rate limit's history, read and written.
-    assert redis_commands == ["GET", "MGET", "MGET", "GET", "SET"]
+    # The host's version; the session, the user, the RBAC versions and the snapshot together
+    # (two permission checks in this request: the view's and the cost price's); the per-user
+    # rate limit's history, read and written.
+    assert redis_commands == ["GET", "MGET", "GET", "SET"]
+
+
+def test_a_changed_role_applies_to_the_next_request(ann_client, tenant_a):
+    from accounts.services import membership_set
+
+    assert "cost_price" in ann_client.get(LIST).json()["results"][0]
+    membership_set(user=ann_client.user, tenant=tenant_a, role="member")
+    assert "cost_price" not in ann_client.get(LIST).json()["results"][0]
+
+
+def test_a_read_held_from_before_a_rule_change_in_this_process_is_not_used(
+    make_user, tenant_a, in_a
+):
+    from django.db import connection
+
+    from rbac import cache as rbac_cache
+    from rbac.access import REQUEST_SCOPED_USER, hold_prefetched
+
+    dan = make_user(tenant=tenant_a, role="manager")
+    generation = rbac_cache.local_generation
+    assert has_permission(dan, "catalog.product", "update")  # builds and stores the snapshot
+    stale = rbac_cache.versions_and_snapshot(dan.pk)
+    grant = RolePermission.objects.get(
+        role__name="manager",
+        permission__resource__name="catalog.product",
+        permission__action="update",
+    )
+    rbac_services.role_permission_revoke(actor=None, grant=grant)
+    fresh = User.objects.get(pk=dan.pk)
+    setattr(fresh, REQUEST_SCOPED_USER, True)
+    hold_prefetched(fresh, schema_name=connection.schema_name, generation=generation, read=stale)
+    assert not has_permission(fresh, "catalog.product", "update")
 
 
 def test_a_revoked_grant_applies_to_the_next_request(ann_client, tenant_a):
@@ -103,3 +135,19 @@ def test_a_request_scoped_snapshot_is_dropped_when_this_process_changes_the_rule
     )
     rbac_services.role_permission_revoke(actor=None, grant=grant)
     assert not has_permission(carol, "catalog.product", "update")
+
+
+def test_one_read_across_caches_keeps_each_cache_s_keys_apart(in_a, redis_commands):
+    from django.core.cache import caches
+
+    from core.cache import get_many_from
+
+    caches["auth"].set("round-trip-key", "auth's")
+    caches["default"].set("round-trip-key", "this workspace's")
+    redis_commands.clear()
+    found = get_many_from({"auth": ["round-trip-key", "absent"], "default": ["round-trip-key"]})
+    assert found == {
+        "auth": {"round-trip-key": "auth's"},
+        "default": {"round-trip-key": "this workspace's"},
+    }
+    assert redis_commands == ["MGET"]
