@@ -84,16 +84,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "tracking_number",
             "cancel_reason",
             "history",
-            "created_at",
-            "updated_at",
-            "expires_at",
-            "confirmed_at",
-            "processing_at",
-            "shipped_at",
-            "delivered_at",
-            "cancelled_at",
-            "refunded_at",
-            "paid_at",
+            *TIME_FIELDS,
         ]
         read_only_fields = fields
 
