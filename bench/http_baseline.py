@@ -14,10 +14,10 @@ load average is printed before and after: the machine is shared, so compare rati
 
 The load comes from wrk when it is installed (`apt-get install wrk`: a C client, `--seconds` per
 path and round, latency percentiles from its own histogram, p99 the median of the rounds'), else
-from an httpx client in this process (`-n` requests per path and round). The Python client costs
-2-4 ms of CPU per request itself, on the same two cores: it caps the bare views near 300 req/s
-and its own scheduling adds a tail of ~200 ms at 16 clients, so its figures understate the
-bare views and overstate every p99. Use `--client httpx` to force it.
+from an httpx client in this process (`-n` requests per path and round). The Python client runs
+on the same two cores: it tops the bare views out near 300 req/s (wrk reaches ~1,000) and its own
+scheduling adds a tail of ~200 ms at 16 clients, so its figures understate the bare views and
+overstate every p99. Use `--client httpx` to force it.
 
 --against DIR serves a second checkout of the platform (e.g. the previous release, extracted with
 `git archive`) beside this one, from the same database; each round measures both servers in
