@@ -3,14 +3,19 @@
 import re
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from catalog import selectors, services
+from catalog import list_cache, selectors, services
 from catalog.errors import InvalidCatalogData, ProductNotFound
 from catalog.filters import ProductFilter
 from catalog.pagination import ProductPagination
@@ -86,12 +91,45 @@ class ProductViewSet(viewsets.GenericViewSet):
     def _represent(self, row: dict) -> dict:
         return product_row_representation(row, show_cost=can_see_cost(self.request.user))
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The ETag of a page already held: 304 while it is unchanged.",
+            )
+        ],
+        responses={
+            200: ProductSerializer(many=True),
+            304: OpenApiResponse(description="Unchanged."),
+        },
+    )
     def list(self, request):
+        show_cost = can_see_cost(request.user)
+        # Rendered pages are kept per catalog version (list_cache); JSON only (not the browsable
+        # API of DEBUG).
+        json = request.accepted_renderer.format == "json"
+        version = list_cache.catalog_version() if json else None
+        if version is None:
+            return self._list_page(request, show_cost=show_cost)
+        key = list_cache.page_key(version=version, request=request, show_cost=show_cost)
+        if list_cache.client_holds(request, key=key):
+            return list_cache.not_modified(key=key)
+        body = list_cache.page_get(key)
+        if body is None:
+            page = self._list_page(request, show_cost=show_cost)
+            body = request.accepted_renderer.render(
+                page.data, request.accepted_media_type, self.get_renderer_context()
+            )
+            list_cache.page_set(key, body)
+        return list_cache.page_response(key=key, body=body)
+
+    def _list_page(self, request, *, show_cost: bool) -> Response:
         # Plain rows, not model instances (selectors.product_values).
         paginator = self.pagination_class()
         products = self.filter_queryset(selectors.product_list(with_tags=False))
         page = paginator.paginate_queryset(selectors.product_values(products), request, view=self)
-        show_cost = can_see_cost(request.user)
         return paginator.get_paginated_response(
             [
                 product_row_representation(row, show_cost=show_cost)

@@ -603,6 +603,11 @@ PLANS = {
     },
 }
 
+# --- Catalog --------------------------------------------------------------------------------
+# Rendered product-list pages are kept this long per catalog version (catalog.list_cache; the
+# database bumps the version when any catalog write commits, so nothing goes stale). 0: off.
+CATALOG_LIST_CACHE_SECONDS = env.int("CATALOG_LIST_CACHE_SECONDS", default=300)
+
 # --- Orders ---------------------------------------------------------------------------------
 # Unpaid pending orders are cancelled (and their stock released) after this many minutes.
 ORDERS_PENDING_TTL_MINUTES = env.int("ORDERS_PENDING_TTL_MINUTES", default=60)

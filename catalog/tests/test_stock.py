@@ -4,8 +4,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django_tenants.utils import schema_context
 
 from catalog import services
 from catalog.errors import (
@@ -15,6 +13,8 @@ from catalog.errors import (
     ReleaseExceedsReservation,
 )
 from catalog.models import InventoryMovement, Product
+from catalog.tests.committed import committed_in as _committed
+from catalog.tests.committed import in_thread as _in_thread
 from catalog.tests.factories import ProductFactory
 
 URL = "/api/v1/catalog/products/"
@@ -147,34 +147,6 @@ class TestReserveAndRelease:
         services.stock_release(items={product.id: 1}, reference="order-9")
         product = Product.objects.get(id=product.id)
         assert (product.stock_quantity, product.purchase_count) == (5, 0)
-
-
-def _in_thread(schema: str, func, results: list, barrier: threading.Barrier | None = None):
-    """Runs func on its own connection (autocommit, so its writes are really committed)."""
-
-    def run():
-        try:
-            with schema_context(schema):
-                if barrier:
-                    barrier.wait()
-                results.append(("ok", func()))
-        except Exception as exc:  # collected for the assertions
-            results.append(("error", exc))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def _committed(schema, func):
-    results: list = []
-    _in_thread(schema, func, results).join()
-    status, value = results[0]
-    if status == "error":
-        raise value
-    return value
 
 
 @pytest.fixture
