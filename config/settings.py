@@ -154,6 +154,10 @@ if DATABASE_POOL_MAX:
 # Threads per web process that run requests (core.asgi): each holds a pooled connection only
 # while its request runs, so WEB_THREADS + CHAT_WRITER_THREADS should not exceed DATABASE_POOL_MAX.
 WEB_THREADS = env.int("WEB_THREADS", default=4)
+# Web processes keep their start-up heap out of the garbage collector's full passes (core.asgi):
+# at start and again after this many requests, once the lazily loaded parts are in.
+WEB_GC_FREEZE = env.bool("WEB_GC_FREEZE", default=True)
+WEB_GC_FREEZE_AFTER = env.int("WEB_GC_FREEZE_AFTER", default=200)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # bench/http_baseline.py: serve bare views at /bench/* beside the platform's (never in production).
 BENCH_BASELINE_VIEWS = env.bool("BENCH_BASELINE_VIEWS", default=False) and not IS_PRODUCTION

@@ -7,6 +7,7 @@ threads hold their own database connections, so nothing here runs inside a test 
 
 import asyncio
 import contextvars
+import gc
 import json
 import threading
 
@@ -123,6 +124,7 @@ def _body(sent: list[dict]) -> bytes:
 def handler(settings, django_db_blocker):
     settings.ROOT_URLCONF = __name__
     settings.WEB_THREADS = 2
+    settings.WEB_GC_FREEZE = False
     made = ASGIHandler()
     with django_db_blocker.unblock():
         yield made
@@ -253,3 +255,35 @@ def test_a_request_whose_client_left_while_it_waited_for_a_thread_is_not_run(set
     assert first[0]["status"] == 200
     assert ran == ["first"]  # the request of the client that left never ran
     assert left == []
+
+
+def test_the_start_up_heap_is_frozen_at_start_and_once_more_after_the_first_requests(
+    settings, django_db_blocker
+):
+    settings.ROOT_URLCONF = __name__
+    settings.WEB_THREADS = 1
+    settings.WEB_GC_FREEZE = True
+    settings.WEB_GC_FREEZE_AFTER = 3
+    gc.unfreeze()
+    try:
+        made = ASGIHandler()
+        counts = [gc.get_freeze_count()]
+        with django_db_blocker.unblock():
+            for _ in range(5):
+                sent = asyncio.run(_call(made, "/test-asgi/plain/"))
+                assert sent[0]["status"] == 200
+                counts.append(gc.get_freeze_count())
+        made.executor.shutdown(wait=True)
+        assert counts[0] > 0
+        # Frozen at start, then again at the third request only (frozen objects still go
+        # when nothing refers to them, so the count may only fall in between).
+        assert counts[2] <= counts[1] <= counts[0]
+        assert counts[3] > counts[2]
+        assert counts[5] <= counts[4] <= counts[3]
+        # Cycles made after the freeze are still collected.
+        cycle: list = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
