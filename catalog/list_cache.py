@@ -35,6 +35,11 @@ def catalog_version() -> int | None:
     return row[0] if row else None
 
 
+def names_only(request, names: set[str]) -> bool:
+    """Every parameter of the query string is one of names."""
+    return all(name in names for name in request.GET)
+
+
 def page_key(*, version: int, request, show_cost: bool) -> str:
     """Everything a page's bytes depend on: the catalog's state, the URL (host, filters,
     cursor, page size; the page's links repeat them), what the caller may see, and the

@@ -109,8 +109,12 @@ class ProductViewSet(viewsets.GenericViewSet):
         show_cost = can_see_cost(request.user)
         # Rendered pages are kept per catalog version (list_cache); JSON only (not the browsable
         # API of DEBUG).
-        json = request.accepted_renderer.format == "json"
-        version = list_cache.catalog_version() if json else None
+        # Pages are kept only for query strings made of the list's own parameters: each other
+        # name would make a new key (the page's links repeat it) for the same rows.
+        cacheable = request.accepted_renderer.format == "json" and list_cache.names_only(
+            request, self._list_params()
+        )
+        version = list_cache.catalog_version() if cacheable else None
         if version is None:
             return self._list_page(request, show_cost=show_cost)
         key = list_cache.page_key(version=version, request=request, show_cost=show_cost)
@@ -124,6 +128,15 @@ class ProductViewSet(viewsets.GenericViewSet):
             )
             list_cache.page_set(key, body)
         return list_cache.page_response(key=key, body=body)
+
+    def _list_params(self) -> set[str]:
+        paginator = self.pagination_class
+        return {
+            *self.filterset_class.base_filters,
+            paginator.cursor_query_param,
+            paginator.page_size_query_param,
+            paginator.ordering_query_param,
+        }
 
     def _list_page(self, request, *, show_cost: bool) -> Response:
         # Plain rows, not model instances (selectors.product_values).

@@ -232,3 +232,18 @@ def test_every_workspace_has_the_triggers(tenant_a, tenant_b):
         for table in ("catalog_product", "catalog_category", "catalog_tag", "catalog_product_tags"):
             assert (schema, table, f"{table}_list_changed") in found
         assert (schema, "catalog_listchange", "catalog_listchange_commit") in found
+
+
+def test_unknown_parameters_make_no_cache_entries(api, shared, settings):
+    import redis
+
+    server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    pages = lambda: set(server.keys("*catalog:list:*"))  # noqa: E731
+    before = pages()
+    for n in range(3):
+        response = api.get(URL, {"page_size": 2, f"junk{n}": "x"})
+        assert response.status_code == 200
+        assert not response.has_header("ETag")
+    assert pages() == before
+    assert api.get(URL, {"page_size": 2, "in_stock": "true"}).has_header("ETag")
+    assert len(pages()) == len(before) + 1
