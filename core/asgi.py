@@ -22,7 +22,8 @@ WEB_GC_FREEZE_AFTER requests load lazily) is moved out of the garbage collector'
 (gc.freeze): each request leaves reference cycles (DRF's request, view and response refer to
 each other), so the collector runs every few requests, and its full collections scanned that
 whole heap, stopping every thread for ~180 ms a few times a minute under load (the list page's
-p99 at 16 clients fell from 301 to 129 ms with it frozen; bench/http_baseline.py, same run).
+p99 at 16 clients fell from 301 to 129 ms with it frozen; bench/http_baseline.py, same run,
+load average 1.6 to 2.3).
 Frozen objects are never collected, so only the heap of start-up is frozen, plus whatever the
 requests running at the second freeze hold (at most WEB_THREADS of them, once).
 """

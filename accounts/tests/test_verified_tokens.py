@@ -83,3 +83,23 @@ def test_the_memory_is_bounded(monkeypatch):
     for n in range(7):
         authentication._remember_verified(f"t{n}".encode(), object())
         assert len(authentication._verified) <= 3
+
+
+def test_a_remembered_token_is_still_refused_on_another_workspace(
+    signed_in, decodes, client_b, tenant_b
+):
+    from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+    from accounts.authentication import user_for_access_token
+
+    client, access = signed_in
+    assert client.get(ME).status_code == 200  # remembered now
+    client_b.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    response = client_b.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_wrong_tenant"
+    # The websocket door reads the same table and applies the same check.
+    with pytest.raises(AuthenticationFailed) as refused:
+        user_for_access_token(access, schema_name=tenant_b.schema_name)
+    assert refused.value.detail["code"] == "token_wrong_tenant"
+    assert len(decodes) == 1
